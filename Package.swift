@@ -1,0 +1,58 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "ai-usage",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ai-usage", targets: ["ai-usage"]),
+        .library(name: "CurlHTTP", targets: ["CurlHTTP"]),
+        .library(name: "SigV4", targets: ["SigV4"]),
+        .library(name: "DynamoDB", targets: ["DynamoDB"]),
+        .library(name: "AIUsage", targets: ["AIUsage"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(name: "CurlHTTP", dependencies: ["CCurl"], swiftSettings: strict),
+        .target(
+            name: "SigV4",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .target(name: "DynamoDB", dependencies: ["CurlHTTP", "SigV4"], swiftSettings: strict),
+        .target(name: "AIUsage", dependencies: ["DynamoDB"], swiftSettings: strict),
+        .executableTarget(
+            name: "ai-usage",
+            dependencies: [
+                "AIUsage", "DynamoDB", "CurlHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP"], swiftSettings: strict),
+        .testTarget(
+            name: "SigV4Tests",
+            dependencies: ["SigV4"],
+            exclude: ["Fixtures"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "DynamoDBTests",
+            dependencies: ["DynamoDB", "CurlHTTP", "SigV4", "AIUsage"],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,267 @@
+import CurlHTTP
+import FoundationEssentials
+import SigV4
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A DynamoDB client speaking the JSON 1.0 protocol, signed with SigV4, over any `HTTPTransport`.
+///
+/// Every attempt is signed afresh (new `X-Amz-Date`), responses with an `x-amz-crc32` header are
+/// verified, and failures are retried in the AWS "standard" mode (see `RetryPolicy`). The client
+/// is `Sendable`: share one per process.
+public final class DynamoDBClient: Sendable {
+    public static let targetPrefix = "DynamoDB_20120810"
+    public static let contentType = "application/x-amz-json-1.0"
+
+    public let configuration: DynamoDBConfiguration
+    private let transport: any HTTPTransport
+    private let signer: SigV4Signer
+    private let quota = RetryQuota()
+    private let now: @Sendable () -> AMZDate
+    private let sleep: @Sendable (Duration) async -> Void
+    private let random: @Sendable () -> Double
+
+    /// - Parameters:
+    ///   - transport: defaults to a pooled libcurl client.
+    ///   - now: the signing clock (tests inject one).
+    ///   - sleep: how backoff waits (tests record instead of sleeping).
+    ///   - random: the jitter source, uniform in [0, 1).
+    public init(
+        configuration: DynamoDBConfiguration,
+        transport: (any HTTPTransport)? = nil,
+        now: @escaping @Sendable () -> AMZDate = { AMZDate(secondsSinceEpoch: Int64(time(nil))) },
+        sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) },
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+    ) {
+        self.configuration = configuration
+        self.transport = transport ?? CurlHTTPClient()
+        self.signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region, service: "dynamodb")
+        self.now = now
+        self.sleep = sleep
+        self.random = random
+    }
+
+    /// A client configured from the environment (see `DynamoDBConfiguration.fromEnvironment`).
+    public convenience init(environment: [String: String] = ProcessInfo.processInfo.environment) throws(DynamoDBError) {
+        self.init(configuration: try DynamoDBConfiguration.fromEnvironment(environment))
+    }
+
+    /// Tokens left in the standard-mode retry quota.
+    public var retryQuotaAvailable: Int { quota.available }
+
+    // MARK: - Operations
+
+    public func createTable(_ input: CreateTableInput) async throws(DynamoDBError) -> TableDescription {
+        let output: TableDescriptionOutput = try await call("CreateTable", input)
+        return try description(output, "CreateTable")
+    }
+
+    public func describeTable(_ tableName: String) async throws(DynamoDBError) -> TableDescription {
+        let output: TableDescriptionOutput = try await call("DescribeTable", TableNameInput(tableName: tableName))
+        return try description(output, "DescribeTable")
+    }
+
+    public func deleteTable(_ tableName: String) async throws(DynamoDBError) -> TableDescription {
+        let output: TableDescriptionOutput = try await call("DeleteTable", TableNameInput(tableName: tableName))
+        return try description(output, "DeleteTable")
+    }
+
+    public func putItem(_ input: PutItemInput) async throws(DynamoDBError) {
+        let _: EmptyOutput = try await call("PutItem", input)
+    }
+
+    /// One Query call: a single page.
+    public func queryPage(_ input: QueryInput) async throws(DynamoDBError) -> QueryPage {
+        var page: QueryPage = try await call("Query", input)
+        if page.lastEvaluatedKey?.isEmpty == true { page.lastEvaluatedKey = nil }
+        return page
+    }
+
+    /// Every page of a Query, fetched one at a time as the sequence is iterated, following
+    /// `LastEvaluatedKey` until DynamoDB has no more.
+    public func query(_ input: QueryInput) -> QueryPages {
+        QueryPages(client: self, input: input)
+    }
+
+    /// Writes `requests` in chunks of 25. Items DynamoDB leaves unprocessed are resent with
+    /// backoff, up to `maxBatchWriteRounds` sends per chunk. Whatever is still unwritten comes
+    /// back in the result; a chunk that fails outright (after retries) returns its requests
+    /// there too, with the error.
+    public func batchWriteItem(tableName: String, requests: [WriteRequest]) async -> BatchWriteResult {
+        var result = BatchWriteResult(written: 0, unprocessed: [], errors: [])
+        var start = 0
+        while start < requests.count {
+            let chunk = Array(requests[start..<min(start + 25, requests.count)])
+            start += chunk.count
+            var pending = chunk
+            var round = 1
+            while !pending.isEmpty {
+                do throws(DynamoDBError) {
+                    let output: BatchWriteItemOutput = try await call(
+                        "BatchWriteItem", BatchWriteItemInput(requestItems: [tableName: pending])
+                    )
+                    let left = output.unprocessedItems?[tableName] ?? []
+                    result.written += pending.count - left.count
+                    pending = left
+                } catch {
+                    result.errors.append(error)
+                    break
+                }
+                guard !pending.isEmpty else { break }
+                guard round < configuration.maxBatchWriteRounds else { break }
+                await sleep(configuration.retryPolicy.backoff(retry: round, random: random()))
+                round += 1
+            }
+            result.unprocessed.append(contentsOf: pending)
+        }
+        return result
+    }
+
+    // MARK: - The protocol
+
+    private func description(_ output: TableDescriptionOutput, _ operation: String) throws(DynamoDBError) -> TableDescription {
+        guard let table = output.tableDescription ?? output.table else {
+            throw DynamoDBError(kind: .invalidResponse, code: "InvalidResponse", message: "the response has no table description", operation: operation)
+        }
+        return table
+    }
+
+    private static let encoder = JSONEncoder()
+    private static let decoder = JSONDecoder()
+
+    /// Encodes, signs, sends and decodes one operation, retrying as the policy allows.
+    func call<Input: Encodable, Output: Decodable>(
+        _ operation: String,
+        _ input: Input
+    ) async throws(DynamoDBError) -> Output {
+        let body: [UInt8]
+        do {
+            body = Array(try Self.encoder.encode(input))
+        } catch {
+            throw DynamoDBError(kind: .invalidResponse, code: "SerializationError", message: "cannot encode the request: \(error)", operation: operation, attempts: 0)
+        }
+        let policy = configuration.retryPolicy
+        var retryCost = 0
+        var attempt = 1
+        while true {
+            let outcome = await attemptOnce(operation, body: body)
+            switch outcome {
+            case .success(let response):
+                quota.release(retryCost: retryCost)
+                do {
+                    return try Self.decoder.decode(Output.self, from: Data(response.body))
+                } catch {
+                    throw DynamoDBError(
+                        kind: .invalidResponse, code: "InvalidResponse",
+                        message: "cannot decode the \(operation) response: \(error)",
+                        httpStatus: response.status, requestId: Self.requestId(response),
+                        operation: operation, attempts: attempt
+                    )
+                }
+            case .failure(var error):
+                error.attempts = attempt
+                guard attempt < policy.maxAttempts, RetryPolicy.isRetryable(error),
+                      let cost = quota.acquire(after: error) else { throw error }
+                retryCost += cost
+                await sleep(policy.backoff(retry: attempt, random: random()))
+                attempt += 1
+            }
+        }
+    }
+
+    /// One signed request and its classification; never throws.
+    private func attemptOnce(_ operation: String, body: [UInt8]) async -> Result<HTTPResponse, DynamoDBError> {
+        let endpoint = configuration.endpoint
+        let headers = [
+            SigningHeader("Host", endpoint.hostHeader),
+            SigningHeader("Content-Type", Self.contentType),
+            SigningHeader("X-Amz-Target", "\(Self.targetPrefix).\(operation)"),
+        ]
+        let signed = signer.sign(SigningRequest(method: "POST", path: endpoint.path, headers: headers, body: body), at: now())
+        var httpHeaders = HTTPHeaders(signed.headers.map { ($0.name, $0.value) })
+        httpHeaders.add("User-Agent", "ai-usage/1 (libcurl)")
+        let request = HTTPRequest(method: "POST", url: endpoint.url, headers: httpHeaders, body: body, timeouts: configuration.timeouts)
+
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(request)
+        } catch {
+            return .failure(DynamoDBError(kind: .transport, code: "TransportError", message: error.description, operation: operation, transportError: error))
+        }
+        let requestId = Self.requestId(response)
+        if let expected = response.headers["x-amz-crc32"] {
+            let actual = CRC32.checksum(response.body)
+            if UInt32(expected.trimmingSpaces()) != actual {
+                return .failure(DynamoDBError(
+                    kind: .checksumMismatch, code: "CRC32Mismatch",
+                    message: "x-amz-crc32 says \(expected), the body's CRC32 is \(actual)",
+                    httpStatus: response.status, requestId: requestId, operation: operation
+                ))
+            }
+        }
+        guard (200..<300).contains(response.status) else {
+            return .failure(ErrorResponse.parse(response, operation: operation, requestId: requestId))
+        }
+        return .success(response)
+    }
+
+    static func requestId(_ response: HTTPResponse) -> String? {
+        response.headers["x-amzn-RequestId"] ?? response.headers["x-amz-request-id"]
+    }
+}
+
+/// Turns an error response into a `DynamoDBError`: the JSON `__type`/`message` form DynamoDB
+/// uses, the XML form some servers use for authentication errors, or the bare status.
+enum ErrorResponse {
+    private struct JSONBody: Decodable {
+        var type: String?
+        var code: String?
+        var lowerMessage: String?
+        var upperMessage: String?
+        enum CodingKeys: String, CodingKey {
+            case type = "__type", code = "code", lowerMessage = "message", upperMessage = "Message"
+        }
+    }
+
+    static func parse(_ response: HTTPResponse, operation: String, requestId: String?) -> DynamoDBError {
+        var code: String?
+        var message: String?
+        var requestId = requestId
+        if let body = try? JSONDecoder().decode(JSONBody.self, from: Data(response.body)) {
+            code = (response.headers["x-amzn-ErrorType"] ?? body.type ?? body.code).map(sanitize)
+            message = body.lowerMessage ?? body.upperMessage
+        } else {
+            let text = response.bodyText
+            code = xmlElement("Code", in: text)
+            message = xmlElement("Message", in: text)
+            requestId = requestId ?? xmlElement("RequestId", in: text)
+        }
+        let fallbackCode = response.status >= 500 ? "InternalServerError" : "HTTP\(response.status)"
+        let fallbackMessage = response.body.isEmpty ? "no error body" : String(response.bodyText.prefix(200))
+        return DynamoDBError(
+            kind: .service,
+            code: code.flatMap { $0.isEmpty ? nil : $0 } ?? fallbackCode,
+            message: message ?? fallbackMessage,
+            httpStatus: response.status,
+            requestId: requestId,
+            operation: operation
+        )
+    }
+
+    /// `com.amazonaws.dynamodb.v20120810#ResourceNotFoundException` → `ResourceNotFoundException`;
+    /// `Code:http://…` → `Code`.
+    static func sanitize(_ type: String) -> String {
+        var code = Substring(type)
+        if let hash = code.lastIndex(of: "#") { code = code[code.index(after: hash)...] }
+        if let colon = code.firstIndex(of: ":") { code = code[..<colon] }
+        return String(code)
+    }
+
+    static func xmlElement(_ name: String, in text: String) -> String? {
+        guard let open = text.firstRange(of: "<\(name)>"),
+              let close = text[open.upperBound...].firstRange(of: "</\(name)>") else { return nil }
+        return String(text[open.upperBound..<close.lowerBound])
+    }
+}
