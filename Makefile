@@ -1,0 +1,35 @@
+# ai-usage: the two commands that matter are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+SWIFT ?= swift
+CONFIG ?= debug
+BIN_DIR = $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path)
+AI_USAGE = $(BIN_DIR)/ai-usage
+export DYNAMODB_TABLE_NAME ?= AIUsageMetrics
+
+.PHONY: help build run test test-unit clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+build: ## Build everything; fail on any warning in our own code
+	@mkdir -p .build; set -o pipefail; $(SWIFT) build -c $(CONFIG) --build-tests 2>&1 | tee .build/build-log.txt
+	@if grep -E '/(Sources|Tests)/.*warning:' .build/build-log.txt; then echo "make: warnings in our code (see above)" >&2; exit 1; fi
+
+run: build ## Start a local DynamoDB-compatible server (unless one is configured), create the table, show it
+	@scripts/with-local-dynamodb bash -c '\
+	  set -e; \
+	  echo "== ai-usage table create (DYNAMODB_TABLE_NAME=$$DYNAMODB_TABLE_NAME, endpoint $$AWS_ENDPOINT_URL_DYNAMODB)"; \
+	  "$(AI_USAGE)" table create; \
+	  echo "== ai-usage table describe"; \
+	  "$(AI_USAGE)" table describe'
+
+test: build ## Unit tests, then integration tests against a local DynamoDB-compatible server
+	@scripts/with-local-dynamodb $(SWIFT) test -c $(CONFIG) --skip-build
+
+test-unit: ## Only the tests that need no server
+	$(SWIFT) test --skip IntegrationTests
+
+clean: ## Remove build output
+	rm -rf .build dist

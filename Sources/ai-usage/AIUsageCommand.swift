@@ -1,0 +1,20 @@
+import ArgumentParser
+
+@main
+struct AIUsageCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ai-usage",
+        abstract: "Track and report what AI API calls cost, in one DynamoDB table.",
+        discussion: """
+            Configuration comes from the environment, as in AWS Lambda:
+              DYNAMODB_TABLE_NAME          the table (or pass --table)
+              AWS_REGION                   region (falls back to AWS_DEFAULT_REGION)
+              AWS_ACCESS_KEY_ID            credentials
+              AWS_SECRET_ACCESS_KEY
+              AWS_SESSION_TOKEN            optional, for temporary credentials
+              AWS_ENDPOINT_URL_DYNAMODB    endpoint override, e.g. http://127.0.0.1:8000
+                                           (falls back to AWS_ENDPOINT_URL, then AWS itself)
+            """,
+        subcommands: [TableCommand.self]
+    )
+}

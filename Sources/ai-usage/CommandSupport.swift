@@ -1,0 +1,61 @@
+import ArgumentParser
+import DynamoDB
+import Foundation
+
+/// Options shared by every command that talks to the table.
+struct TableOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The DynamoDB table.", discussion: "Defaults to $DYNAMODB_TABLE_NAME.", valueName: "name"))
+    var table: String?
+
+    func tableName() throws -> String {
+        if let table, !table.isEmpty { return table }
+        if let name = ProcessInfo.processInfo.environment["DYNAMODB_TABLE_NAME"], !name.isEmpty { return name }
+        throw CLIError("no table given: pass --table NAME or set DYNAMODB_TABLE_NAME")
+    }
+
+    func client() throws -> DynamoDBClient {
+        do {
+            return try DynamoDBClient(environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw CLIError(error.message)
+        }
+    }
+}
+
+/// A one-line failure: printed to stderr as `ai-usage: <message>`, exit status 1.
+struct CLIError: Error, CustomStringConvertible {
+    var message: String
+    init(_ message: String) { self.message = message }
+    var description: String { message }
+}
+
+extension AsyncParsableCommand {
+    /// Runs `body`, turning every failure into one clear line on stderr and exit status 1.
+    func reportingErrors(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as CLIError {
+            fail(error.message)
+        } catch let error as DynamoDBError {
+            fail(Self.explain(error))
+        }
+    }
+
+    private func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("ai-usage: \(message)\n".utf8))
+        Foundation.exit(1)
+    }
+
+    /// The error plus a hint at the usual fix.
+    static func explain(_ error: DynamoDBError) -> String {
+        var text = error.description
+        if error.isAuthenticationFailure {
+            text += ". Check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN"
+        } else if error.kind == .transport, let endpoint = ProcessInfo.processInfo.environment["AWS_ENDPOINT_URL_DYNAMODB"] {
+            text += ". Is the server at \(endpoint) (AWS_ENDPOINT_URL_DYNAMODB) running?"
+        } else if error.code == "ResourceNotFoundException" {
+            text += ". Create the table with 'ai-usage table create' or check DYNAMODB_TABLE_NAME / --table"
+        }
+        return text
+    }
+}
