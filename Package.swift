@@ -42,7 +42,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP"], swiftSettings: strict),
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "SigV4Tests",
             dependencies: ["SigV4"],
@@ -51,7 +52,14 @@ let package = Package(
         ),
         .testTarget(
             name: "DynamoDBTests",
-            dependencies: ["DynamoDB", "CurlHTTP", "SigV4", "AIUsage"],
+            dependencies: ["DynamoDB", "CurlHTTP", "SigV4", "AIUsage", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "AIUsageTests", dependencies: ["AIUsage", "DynamoDB"], swiftSettings: strict),
+        // Needs a DynamoDB-compatible server: `make test` starts one and exports its endpoint.
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["DynamoDB", "CurlHTTP", "SigV4", "AIUsage", "TestSupport"],
             swiftSettings: strict
         ),
     ]

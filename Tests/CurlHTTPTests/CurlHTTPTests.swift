@@ -1,0 +1,132 @@
+import CurlHTTP
+import Foundation
+import TestSupport
+import Testing
+
+@Suite struct CurlHTTPTests {
+    @Test func returnsStatusHeadersAndBodyAndKeepsTheConnectionAlive() throws {
+        let server = try FaultResponder(script: [
+            .respond(status: 200, headers: ["X-One": "1"], body: Array("first".utf8)),
+            .respond(status: 404, headers: ["X-Two": "2"], body: Array("second".utf8)),
+            .respond(status: 200, headers: [:], body: []),
+        ])
+        let connection = try CurlConnection()
+        let first = try connection.perform(HTTPRequest(url: server.endpoint + "/a"))
+        let second = try connection.perform(HTTPRequest(method: "POST", url: server.endpoint + "/b", headers: ["Content-Type": "text/plain"], body: Array("payload".utf8)))
+        let third = try connection.perform(HTTPRequest(method: "DELETE", url: server.endpoint + "/c"))
+        #expect(first.status == 200)
+        #expect(first.bodyText == "first")
+        #expect(first.headers["x-one"] == "1")
+        #expect(second.status == 404)
+        #expect(second.headers["X-Two"] == "2")
+        #expect(second.bodyText == "second")
+        #expect(third.status == 200)
+        #expect(server.connectionCount == 1)
+        #expect(server.requests.map(\.method) == ["GET", "POST", "DELETE"])
+        #expect(server.requests[1].body == Array("payload".utf8))
+    }
+
+    @Test func sendsItsHeadersExactlyAndNoExpectOrDefaults() throws {
+        let server = try FaultResponder(script: [.respond(status: 200, headers: [:], body: [])])
+        let body = [UInt8](repeating: UInt8(ascii: "x"), count: 200_000)  // big enough that curl would normally send Expect
+        _ = try CurlConnection().perform(HTTPRequest(
+            method: "POST", url: server.endpoint + "/",
+            headers: ["Host": "signed.example:1234", "Content-Type": "application/x-amz-json-1.0", "X-Custom": "a", "x-custom": "b"],
+            body: body
+        ))
+        let request = try #require(server.requests.first)
+        #expect(request.header("Host") == "signed.example:1234")
+        #expect(request.header("Content-Type") == "application/x-amz-json-1.0")
+        #expect(request.headers.filter { $0.name.lowercased() == "x-custom" }.map(\.value) == ["a", "b"])
+        #expect(request.header("Expect") == nil)
+        #expect(request.header("Accept") == nil)
+        #expect(request.header("Content-Length") == "200000")
+        #expect(request.body.count == 200_000)
+    }
+
+    @Test func postWithoutContentTypeSendsNone() throws {
+        let server = try FaultResponder(script: [.respond(status: 204, headers: [:], body: [])])
+        let response = try CurlConnection().perform(HTTPRequest(method: "POST", url: server.endpoint, body: Array("{}".utf8)))
+        #expect(response.status == 204)
+        #expect(server.requests.first?.header("Content-Type") == nil)
+    }
+
+    @Test func totalTimeoutIsTyped() throws {
+        let server = try FaultResponder(script: [.delayed(milliseconds: 2000, status: 200, headers: [:], body: [])])
+        let started = ContinuousClock.now
+        #expect {
+            try CurlConnection().perform(HTTPRequest(url: server.endpoint, timeouts: HTTPTimeouts(connect: .seconds(1), total: .milliseconds(300))))
+        } throws: { error in
+            (error as? HTTPError)?.kind == .timedOut
+        }
+        #expect(ContinuousClock.now - started < .milliseconds(1500))
+    }
+
+    @Test func noTimeoutWaitsForASlowAnswer() throws {
+        let server = try FaultResponder(script: [.delayed(milliseconds: 400, status: 200, headers: [:], body: Array("late".utf8))])
+        let response = try CurlConnection().perform(HTTPRequest(url: server.endpoint, timeouts: .none))
+        #expect(response.bodyText == "late")
+    }
+
+    @Test func connectionRefusedIsTyped() throws {
+        let closed = try FaultResponder(script: [])
+        let port = closed.port
+        closed.stop()
+        #expect {
+            try CurlConnection().perform(HTTPRequest(url: "http://127.0.0.1:\(port)/"))
+        } throws: { error in
+            (error as? HTTPError)?.kind == .connectionRefused
+        }
+    }
+
+    @Test func connectionResetIsTyped() throws {
+        let server = try FaultResponder(script: [.reset])
+        #expect {
+            try CurlConnection().perform(HTTPRequest(url: server.endpoint))
+        } throws: { error in
+            (error as? HTTPError)?.kind == .connectionReset
+        }
+    }
+
+    @Test func unsupportedSchemeIsInvalidRequest() throws {
+        #expect {
+            try CurlConnection().perform(HTTPRequest(url: "ftp://127.0.0.1/"))
+        } throws: { error in
+            (error as? HTTPError)?.kind == .invalidRequest
+        }
+    }
+
+    @Test func pooledClientRunsConcurrentRequestsOnBoundedConnections() async throws {
+        let server = try FaultResponder { request, _ in
+            .delayed(milliseconds: 50, status: 200, headers: [:], body: Array(request.path.utf8))
+        }
+        let client = CurlHTTPClient(maxConnections: 3)
+        let paths = try await withThrowingTaskGroup(of: String.self) { group in
+            for index in 0..<12 {
+                group.addTask { try await client.send(HTTPRequest(url: server.endpoint + "/\(index)")).bodyText }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(Set(paths) == Set((0..<12).map { "/\($0)" }))
+        #expect(server.connectionCount <= 3)
+    }
+
+    @Test func cancellingTheTaskAbortsTheTransfer() async throws {
+        let server = try FaultResponder(script: [.delayed(milliseconds: 3000, status: 200, headers: [:], body: [])])
+        let client = CurlHTTPClient(maxConnections: 1)
+        let started = ContinuousClock.now
+        let task = Task { try await client.send(HTTPRequest(url: server.endpoint, timeouts: .none)) }
+        try await Task.sleep(for: .milliseconds(200))
+        task.cancel()
+        let result = await task.result
+        #expect(throws: HTTPError.self) { try result.get() }
+        #expect(ContinuousClock.now - started < .milliseconds(2500))
+    }
+
+    @Test func caBundleComesFromTheEnvironmentFirst() {
+        #expect(CABundle.defaultPath(environment: ["CURL_CA_BUNDLE": "/a", "SSL_CERT_FILE": "/b"]) == "/a")
+        #expect(CABundle.defaultPath(environment: ["SSL_CERT_FILE": "/b"]) == "/b")
+        let probed = CABundle.defaultPath(environment: [:])
+        #expect(probed == nil || CABundle.knownPaths.contains(probed!))
+    }
+}
