@@ -8,7 +8,7 @@ BIN_DIR = $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path)
 AI_USAGE = $(BIN_DIR)/ai-usage
 export DYNAMODB_TABLE_NAME ?= AIUsageMetrics
 
-.PHONY: help build run test test-unit clean
+.PHONY: help build run test test-unit bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -30,6 +30,10 @@ test: build ## Unit tests, then integration tests against a local DynamoDB-compa
 
 test-unit: ## Only the tests that need no server
 	$(SWIFT) test --skip IntegrationTests
+
+bench: ## Tracker throughput and record() latency (null sink and a local server); results go in docs/benchmarks.md
+	$(SWIFT) build -c release --product ai-usage-bench
+	@scripts/with-local-dynamodb "$$($(SWIFT) build -c release --show-bin-path)/ai-usage-bench"
 
 clean: ## Remove build output
 	rm -rf .build dist

@@ -33,13 +33,19 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "DynamoDB", dependencies: ["CurlHTTP", "SigV4"], swiftSettings: strict),
-        .target(name: "AIUsage", dependencies: ["DynamoDB"], swiftSettings: strict),
+        .target(name: "AIUsage", dependencies: ["DynamoDB", "CurlHTTP"], swiftSettings: strict),
         .executableTarget(
             name: "ai-usage",
             dependencies: [
                 "AIUsage", "DynamoDB", "CurlHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: strict
+        ),
+        // `make bench`: figures for docs/benchmarks.md (never run by the tests).
+        .executableTarget(
+            name: "ai-usage-bench",
+            dependencies: ["AIUsage", "DynamoDB", "CurlHTTP"],
             swiftSettings: strict
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
@@ -55,7 +61,7 @@ let package = Package(
             dependencies: ["DynamoDB", "CurlHTTP", "SigV4", "AIUsage", "TestSupport"],
             swiftSettings: strict
         ),
-        .testTarget(name: "AIUsageTests", dependencies: ["AIUsage", "DynamoDB"], swiftSettings: strict),
+        .testTarget(name: "AIUsageTests", dependencies: ["AIUsage", "DynamoDB", "CurlHTTP", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strict),
         // Needs a DynamoDB-compatible server: `make test` starts one and exports its endpoint.
         .testTarget(
             name: "IntegrationTests",

@@ -15,6 +15,6 @@ struct AIUsageCommand: AsyncParsableCommand {
               AWS_ENDPOINT_URL_DYNAMODB    endpoint override, e.g. http://127.0.0.1:8000
                                            (falls back to AWS_ENDPOINT_URL, then AWS itself)
             """,
-        subcommands: [TableCommand.self]
+        subcommands: [TableCommand.self, RecordCommand.self, SeedCommand.self, ReplayCommand.self]
     )
 }

@@ -1,3 +1,4 @@
+import AIUsage
 import ArgumentParser
 import DynamoDB
 import Foundation
@@ -38,6 +39,8 @@ extension AsyncParsableCommand {
             fail(error.message)
         } catch let error as DynamoDBError {
             fail(Self.explain(error))
+        } catch {
+            fail(String(describing: error))
         }
     }
 
@@ -57,5 +60,41 @@ extension AsyncParsableCommand {
             text += ". Create the table with 'ai-usage table create' or check DYNAMODB_TABLE_NAME / --table"
         }
         return text
+    }
+}
+
+extension TableOptions {
+    /// A tracker writing to the table, configured from the environment (spill file, pricing).
+    func tracker() throws -> Tracker {
+        let environment = ProcessInfo.processInfo.environment
+        let client = try client()
+        return Tracker(
+            sink: DynamoDBSink(client: client, tableName: try tableName()),
+            configuration: .fromEnvironment(environment),
+            calculator: CostCalculator(table: try PricingTable.load(environment: environment))
+        )
+    }
+}
+
+/// Progress for long work: a redrawn line on a terminal, nothing in a pipe.
+struct Progress {
+    let total: Int
+    let label: String
+    private let enabled = isatty(STDERR_FILENO) == 1
+    private var lastDrawn = ContinuousClock.now - .seconds(1)
+
+    init(total: Int, label: String) {
+        self.total = total
+        self.label = label
+    }
+
+    mutating func update(_ done: Int) {
+        guard enabled else { return }
+        let now = ContinuousClock.now
+        guard done == total || now - lastDrawn >= .milliseconds(100) else { return }
+        lastDrawn = now
+        let percent = total == 0 ? 100 : done * 100 / total
+        FileHandle.standardError.write(Data("\r\(label) \(done)/\(total) (\(percent)%)".utf8))
+        if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 }

@@ -1,0 +1,226 @@
+import DynamoDB
+import FoundationEssentials
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Records metrics without slowing the caller down, and loses none of them.
+///
+/// `record(_:)` is synchronous, non-throwing and cheap: it fills in the task-local
+/// `TrackingContext`, validates, encodes the item and appends it to an in-memory buffer. The
+/// actor flushes the buffer with BatchWriteItem when it holds `batchSize` items, every
+/// `flushInterval`, and on `flush()`/`shutdown()`. Items the sink cannot write (after the
+/// DynamoDB client's own retries) are tried once more, then appended to the spill file, from
+/// which `replaySpill()` or `ai-usage replay` writes them later. Keys are deterministic, so a
+/// replay can never count a call twice.
+///
+/// ```swift
+/// let tracker = try Tracker.fromEnvironment()
+/// tracker.record(AIUsageMetric(service: "openai", model: "gpt-4o", operation: "completion", inputTokens: 1000, outputTokens: 500, costUSD: ExactDecimal("0.0125")))
+/// await tracker.shutdown()
+/// ```
+public actor Tracker {
+    public nonisolated let configuration: TrackerConfiguration
+    /// Prices the calls `track` records.
+    public nonisolated let calculator: CostCalculator
+    private let sink: any MetricSink
+    private nonisolated let buffer = Mutex(Buffer())
+    private nonisolated let counters = Mutex(TrackerStats())
+    private var timer: Task<Void, Never>?
+    /// The last write queued; each waits for the one before it.
+    private var writes: Task<Void, Never>?
+    private var isShutDown = false
+
+    private struct Buffer {
+        var items: [Item] = []
+        /// A flush task is already on its way.
+        var flushScheduled = false
+    }
+
+    public init(sink: any MetricSink, configuration: TrackerConfiguration = TrackerConfiguration(), calculator: CostCalculator = CostCalculator()) {
+        self.sink = sink
+        self.configuration = configuration
+        self.calculator = calculator
+    }
+
+    /// A tracker writing to `DYNAMODB_TABLE_NAME` through a client configured from the environment.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Tracker {
+        guard let table = environment["DYNAMODB_TABLE_NAME"], !table.isEmpty else {
+            throw AIUsageMetric.ValidationError("DYNAMODB_TABLE_NAME is not set: export the table the metrics go to")
+        }
+        let client = DynamoDBClient(configuration: try DynamoDBConfiguration.fromEnvironment(environment))
+        return Tracker(
+            sink: DynamoDBSink(client: client, tableName: table),
+            configuration: .fromEnvironment(environment),
+            calculator: CostCalculator(table: try PricingTable.load(environment: environment))
+        )
+    }
+
+    // MARK: - Recording
+
+    /// Queues one metric. Never throws and never waits for I/O; an invalid metric is refused
+    /// with a log line and counted in `stats().rejected`. Returns the metric as it will be
+    /// stored (context applied), or `nil` when it was refused.
+    @discardableResult
+    public nonisolated func record(_ metric: AIUsageMetric) -> AIUsageMetric? {
+        var metric = metric
+        configuration.defaults.merging(TrackingContext.current).apply(to: &metric)
+        let item: Item
+        do {
+            item = try MetricItemCodec.item(for: metric)
+        } catch {
+            counters.withLock { $0.rejected += 1 }
+            Self.log("refused a metric for \(metric.service)/\(metric.model)/\(metric.operation): \(error.message)")
+            return nil
+        }
+        if let mirror = configuration.mirrorFile { MetricLog.append(metric, to: mirror) }
+
+        enum Next { case nothing, flush, spill }
+        let next: Next = buffer.withLock { buffer in
+            if buffer.items.count >= configuration.maxBuffered { return .spill }
+            buffer.items.append(item)
+            guard buffer.items.count >= configuration.batchSize, !buffer.flushScheduled else { return .nothing }
+            buffer.flushScheduled = true
+            return .flush
+        }
+        switch next {
+        case .nothing:
+            counters.withLock { $0.queued += 1 }
+            Task { await self.startTimerIfNeeded() }
+        case .flush:
+            counters.withLock { $0.queued += 1 }
+            Task { await self.flushScheduledBatches() }  // hop onto the actor; returns at once
+        case .spill:
+            spill([item], reason: "more than \(configuration.maxBuffered) items are waiting to be written")
+        }
+        return metric
+    }
+
+    /// Counts so far.
+    public nonisolated func stats() -> TrackerStats { counters.withLock { $0 } }
+
+    // MARK: - Flushing
+
+    /// Writes everything buffered now, and waits for writes already under way; returns when
+    /// every item recorded before the call is written or spilled.
+    public func flush() async {
+        while true {
+            while let batch = takeBatch(force: true) { chain(batch) }
+            guard let current = writes else { return }
+            await current.value
+            if writes == current, buffer.withLock({ $0.items.isEmpty }) {
+                writes = nil
+                return
+            }
+        }
+    }
+
+    /// Flushes and stops the interval timer. Metrics recorded later still buffer; call
+    /// `flush()` again for them.
+    public func shutdown() async {
+        isShutDown = true
+        timer?.cancel()
+        timer = nil
+        await flush()
+    }
+
+    /// Queues every full batch for writing.
+    private func flushScheduledBatches() {
+        while let batch = takeBatch(force: false) { chain(batch) }
+    }
+
+    /// Writes run one after another, in order, so `flush()` can wait for the last one.
+    private func chain(_ batch: [Item]) {
+        let previous = writes
+        writes = Task {
+            await previous?.value
+            await self.write(batch)
+        }
+    }
+
+    /// The next batch to write: a full one, or (when forced) whatever there is.
+    private nonisolated func takeBatch(force: Bool) -> [Item]? {
+        buffer.withLock { buffer in
+            guard buffer.items.count >= configuration.batchSize || (force && !buffer.items.isEmpty) else {
+                buffer.flushScheduled = false
+                return nil
+            }
+            let count = min(configuration.batchSize * 4, buffer.items.count)
+            let batch = Array(buffer.items.prefix(count))
+            buffer.items.removeFirst(count)
+            return batch
+        }
+    }
+
+    private func write(_ batch: [Item]) async {
+        var outcome = await sink.write(batch)
+        if !outcome.unwritten.isEmpty {
+            counters.withLock { $0.retried += outcome.unwritten.count }
+            let written = batch.count - outcome.unwritten.count
+            counters.withLock { $0.written += written; $0.queued -= written }
+            let retry = outcome.unwritten
+            outcome = await sink.write(retry)
+            let rewritten = retry.count - outcome.unwritten.count
+            counters.withLock { $0.written += rewritten; $0.queued -= rewritten }
+        } else {
+            counters.withLock { $0.written += batch.count; $0.queued -= batch.count }
+        }
+        if !outcome.unwritten.isEmpty {
+            counters.withLock { $0.queued -= outcome.unwritten.count }
+            spill(outcome.unwritten, reason: outcome.failure ?? "the sink did not write them")
+        }
+    }
+
+    private nonisolated func spill(_ items: [Item], reason: String) {
+        do {
+            try configuration.spillFile.append(items)
+            counters.withLock { $0.spilled += items.count }
+            Self.log("spilled \(items.count) metrics to \(configuration.spillFile.path) (\(reason)); run 'ai-usage replay' to write them later")
+        } catch {
+            counters.withLock { $0.lost += items.count }
+            Self.log("LOST \(items.count) metrics: \(reason), and the spill file failed: \(error)")
+        }
+    }
+
+    private func startTimerIfNeeded() {
+        guard timer == nil, !isShutDown else { return }
+        let interval = configuration.flushInterval
+        timer = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard let self, !Task.isCancelled else { return }
+                await self.flush()
+            }
+        }
+    }
+
+    // MARK: - Replay
+
+    /// Writes the spill file's items through the sink and keeps only what still fails.
+    /// Do not call it while this tracker may be spilling (it locks the file): it is for
+    /// start-up, a quiet moment, or `ai-usage replay` in another process.
+    public func replaySpill() async throws(SpillFile.Failure) -> (replayed: Int, remaining: Int, malformed: Int) {
+        let sink = self.sink
+        let result = try await configuration.spillFile.drain { items in
+            var left: [Item] = []
+            var start = 0
+            while start < items.count {
+                let chunk = Array(items[start..<min(start + 100, items.count)])
+                left += await sink.write(chunk).unwritten
+                start += chunk.count
+            }
+            return left
+        }
+        counters.withLock { $0.replayed += result.replayed }
+        return result
+    }
+
+    static func log(_ message: String) {
+        let line = Array("ai-usage tracker: \(message)\n".utf8)
+        _ = line.withUnsafeBytes { systemWrite(STDERR_FILENO, $0.baseAddress, $0.count) }
+    }
+}

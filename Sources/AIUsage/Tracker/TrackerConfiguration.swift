@@ -1,0 +1,71 @@
+/// How the tracker buffers, flushes and spills.
+public struct TrackerConfiguration: Sendable {
+    /// Items per BatchWriteItem flush; a full buffer flushes at once (DynamoDB takes 25 per call).
+    public var batchSize: Int
+    /// A partial buffer is flushed at least this often.
+    public var flushInterval: Duration
+    /// The most items held in memory while writes are failing or slow; beyond it, new items go
+    /// straight to the spill file, so memory stays bounded during an outage.
+    public var maxBuffered: Int
+    /// Where unwritable items go (`AI_USAGE_SPILL_FILE`).
+    public var spillFile: SpillFile
+    /// When set (`TRACK_TO_FILE=true`), every metric is also appended to this JSONL file
+    /// (`AI_USAGE_LOG_FILE`, default `/tmp/ai_usage.jsonl`).
+    public var mirrorFile: String?
+    /// Context fields every metric gets unless the task-local context or the call sets them.
+    public var defaults: TrackingContext
+
+    public init(
+        batchSize: Int = 25,
+        flushInterval: Duration = .seconds(5),
+        maxBuffered: Int = 10_000,
+        spillFile: SpillFile = SpillFile(path: SpillFile.defaultPath([:])),
+        mirrorFile: String? = nil,
+        defaults: TrackingContext = TrackingContext()
+    ) {
+        self.batchSize = max(1, batchSize)
+        self.flushInterval = flushInterval
+        self.maxBuffered = max(self.batchSize, maxBuffered)
+        self.spillFile = spillFile
+        self.mirrorFile = mirrorFile
+        self.defaults = defaults
+    }
+
+    /// From the environment: `AI_USAGE_SPILL_FILE`, `TRACK_TO_FILE` / `AI_USAGE_LOG_FILE`,
+    /// `USER_ID`, and the environment detected by `EnvironmentDetector`.
+    public static func fromEnvironment(_ environment: [String: String]) -> TrackerConfiguration {
+        let mirror = (environment["TRACK_TO_FILE"] ?? "").lowercased() == "true"
+            ? (environment["AI_USAGE_LOG_FILE"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp/ai_usage.jsonl")
+            : nil
+        return TrackerConfiguration(
+            spillFile: SpillFile(path: SpillFile.defaultPath(environment)),
+            mirrorFile: mirror,
+            defaults: TrackingContext(
+                userId: environment["USER_ID"].flatMap { $0.isEmpty ? nil : $0 },
+                environment: EnvironmentDetector.detect(environment)
+            )
+        )
+    }
+}
+
+/// What the tracker has done so far.
+public struct TrackerStats: Sendable, Hashable, CustomStringConvertible {
+    /// Accepted by `record` and not yet written or spilled.
+    public var queued = 0
+    /// Stored by the sink.
+    public var written = 0
+    /// Items sent again after a flush left them unwritten.
+    public var retried = 0
+    /// Appended to the spill file.
+    public var spilled = 0
+    /// Written from the spill file by `replaySpill()`.
+    public var replayed = 0
+    /// Refused by `record` because they broke a validation rule (logged).
+    public var rejected = 0
+    /// Could be neither written nor spilled (the spill file itself failed; logged).
+    public var lost = 0
+
+    public var description: String {
+        "queued \(queued), written \(written), retried \(retried), spilled \(spilled), replayed \(replayed), rejected \(rejected), lost \(lost)"
+    }
+}
