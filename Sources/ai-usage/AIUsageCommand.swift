@@ -14,6 +14,12 @@ struct AIUsageCommand: AsyncParsableCommand {
               AWS_SESSION_TOKEN            optional, for temporary credentials
               AWS_ENDPOINT_URL_DYNAMODB    endpoint override, e.g. http://127.0.0.1:8000
                                            (falls back to AWS_ENDPOINT_URL, then AWS itself)
+              AI_USAGE_PRICING_FILE        JSON file overriding or extending the prices (docs/pricing.md)
+              AI_USAGE_SPILL_FILE          where unwritable metrics wait for 'replay'
+                                           (default: ai-usage-spill.jsonl in TMPDIR or /tmp)
+              TRACK_TO_FILE=true           also append every metric to AI_USAGE_LOG_FILE
+                                           (default /tmp/ai_usage.jsonl)
+              ENVIRONMENT, USER_ID         context defaults for recorded metrics
             """,
         subcommands: [TableCommand.self, RecordCommand.self, SeedCommand.self, ReplayCommand.self]
     )

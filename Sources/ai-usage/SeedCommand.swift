@@ -61,13 +61,19 @@ struct SeedData {
     let calculator: CostCalculator
 
     init(seed: UInt64, calculator: CostCalculator) {
-        state = seed &* 0x9E37_79B9_7F4A_7C15 &+ 1
+        // Scramble the seed, so that nearby seeds start far apart in the stream (seed 8 must not
+        // be seed 7 shifted by one step, or the two would share request ids).
+        state = Self.mix(seed ^ 0x632B_E59B_D9B4_E019)
         self.calculator = calculator
     }
 
     mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
+        return Self.mix(state)
+    }
+
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)

@@ -85,4 +85,97 @@ import Testing
         #expect(result.stderr.contains("SignatureDoesNotMatch"))
         #expect(result.stderr.contains("Check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN"))
     }
+
+    /// A fresh table for one test, deleted afterwards.
+    func withTable(_ body: (String) throws -> Void) throws {
+        let name = "it-cli-\(UUID().uuidString.prefix(8).lowercased())"
+        let created = try run(["table", "create", "--table", name])
+        #expect(created.status == 0, "\(created.stderr)")
+        defer { _ = try? run(["table", "delete", "--table", name]) }
+        try body(name)
+    }
+
+    func itemCount(_ table: String) throws -> Int? {
+        let described = try run(["table", "describe", "--table", table])
+        let summary = try JSONSerialization.jsonObject(with: Data(described.stdout.utf8)) as? [String: Any]
+        return summary?["itemCount"] as? Int
+    }
+
+    @Test func recordPrintsTheStoredMetric() throws {
+        _ = try IntegrationEnvironment.configuration()
+        try withTable { table in
+            let result = try run(["record", "--table", table, "--service", "OpenAI", "--model", "gpt-4o", "--operation", "completion",
+                                  "--input-tokens", "1000", "--output-tokens", "500", "--job-id", "job-7", "--batch-id", "b-1", "--environment", "staging"])
+            #expect(result.status == 0, "\(result.stderr)")
+            let lines = result.stdout.split(separator: "\n")
+            #expect(lines.count == 1)
+            let json = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any]
+            #expect(json?["service"] as? String == "openai")
+            #expect(json?["total_tokens"] as? Int == 1500)
+            #expect(json?["job_id"] as? String == "job-7")
+            #expect(json?["environment"] as? String == "staging")
+            #expect(lines[0].contains(#""cost_usd":0.0125"#))
+            #expect(try itemCount(table) == 1)
+
+            let batch = try run(["record", "--table", table, "--service", "openai", "--model", "gpt-4o", "--operation", "completion",
+                                 "--input-tokens", "1000", "--output-tokens", "500", "--batch-api"])
+            #expect(batch.stdout.contains(#""cost_usd":0.00625"#))
+
+            let bad = try run(["record", "--table", table, "--service", "openai", "--model", "gpt-4o", "--operation", "completion", "--input-tokens=-5"])
+            #expect(bad.status != 0)
+            #expect(bad.stderr.contains("--input-tokens must not be negative"))
+        }
+    }
+
+    @Test func seedIsDeterministicAndIdempotent() throws {
+        _ = try IntegrationEnvironment.configuration()
+        try withTable { table in
+            let first = try run(["seed", "--table", table, "--start", "2026-11-01", "--days", "3", "--per-day", "40", "--seed", "7"])
+            #expect(first.status == 0, "\(first.stderr)")
+            #expect(first.stdout.hasPrefix("Seeded 120 metrics over 3 days from 2026-11-01 into \(table)"))
+            #expect(first.stderr.isEmpty)  // no progress bar in a pipe
+            #expect(try itemCount(table) == 120)
+            let again = try run(["seed", "--table", table, "--start", "2026-11-01", "--days", "3", "--per-day", "40", "--seed", "7"])
+            #expect(again.status == 0)
+            #expect(try itemCount(table) == 120)
+            let other = try run(["seed", "--table", table, "--start", "2026-11-01", "--days", "1", "--per-day", "10", "--seed", "8"])
+            #expect(other.status == 0)
+            #expect(try itemCount(table) == 130)
+
+            let badDate = try run(["seed", "--table", table, "--start", "2026-02-30"])
+            #expect(badDate.status != 0)
+            #expect(badDate.stderr.contains("--start must be a real date as YYYY-MM-DD"))
+        }
+    }
+
+    @Test func recordSpillsDuringAnOutageAndReplayWritesItOnce() throws {
+        let configuration = try IntegrationEnvironment.configuration()
+        let spill = FileManager.default.temporaryDirectory.appendingPathComponent("ai-usage-cli-spill-\(UUID().uuidString).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: spill) }
+        try withTable { table in
+            let down = try run(["record", "--table", table, "--service", "anthropic", "--model", "claude-3-haiku-20240307", "--operation", "completion",
+                                "--input-tokens", "10", "--output-tokens", "10"],
+                               environment: ["AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9", "AI_USAGE_SPILL_FILE": spill])
+            #expect(down.status == 1)
+            #expect(down.stderr.contains("spilled to \(spill)"))
+            #expect(down.stderr.contains("ai-usage replay"))
+            #expect(try String(contentsOfFile: spill, encoding: .utf8).split(separator: "\n").count == 1)
+
+            let replayed = try run(["replay", "--table", table, spill], environment: ["AWS_ENDPOINT_URL_DYNAMODB": configuration.endpoint.url])
+            #expect(replayed.status == 0, "\(replayed.stderr)")
+            #expect(replayed.stdout.hasPrefix("Replayed 1 metrics from \(spill) into \(table); 0 remain"))
+            let twice = try run(["replay", "--table", table], environment: ["AI_USAGE_SPILL_FILE": spill])
+            #expect(twice.stdout.hasPrefix("Replayed 0 metrics"))
+            #expect(try itemCount(table) == 1)
+        }
+    }
+
+    @Test func helpNamesEveryCommand() throws {
+        let help = try run(["--help"])
+        #expect(help.status == 0)
+        for command in ["table", "record", "seed", "replay"] { #expect(help.stdout.contains(command)) }
+        for variable in ["DYNAMODB_TABLE_NAME", "AWS_ENDPOINT_URL_DYNAMODB", "AI_USAGE_SPILL_FILE", "AI_USAGE_PRICING_FILE", "TRACK_TO_FILE"] {
+            #expect(help.stdout.contains(variable), "--help mentions \(variable)")
+        }
+    }
 }
