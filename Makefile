@@ -17,11 +17,15 @@ build: ## Build everything; fail on any warning in our own code
 	@mkdir -p .build; set -o pipefail; $(SWIFT) build -c $(CONFIG) --build-tests 2>&1 | tee .build/build-log.txt
 	@if grep -E '/(Sources|Tests)/.*warning:' .build/build-log.txt; then echo "make: warnings in our code (see above)" >&2; exit 1; fi
 
-run: build ## Start a local DynamoDB-compatible server (unless one is configured), create the table, show it
+run: build ## Start a local DynamoDB-compatible server (unless one is configured), create and seed the table, record a call, show it
 	@scripts/with-local-dynamodb bash -c '\
 	  set -e; \
 	  echo "== ai-usage table create (DYNAMODB_TABLE_NAME=$$DYNAMODB_TABLE_NAME, endpoint $$AWS_ENDPOINT_URL_DYNAMODB)"; \
 	  "$(AI_USAGE)" table create; \
+	  echo "== ai-usage seed --days 30 --per-day 100"; \
+	  "$(AI_USAGE)" seed --days 30 --per-day 100; \
+	  echo "== ai-usage record --service openai --model gpt-4o --operation completion --input-tokens 1000 --output-tokens 500 --job-id demo"; \
+	  "$(AI_USAGE)" record --service openai --model gpt-4o --operation completion --input-tokens 1000 --output-tokens 500 --job-id demo; \
 	  echo "== ai-usage table describe"; \
 	  "$(AI_USAGE)" table describe'
 
