@@ -241,4 +241,31 @@ func temporaryPath(_ name: String) -> String {
         #expect(EnvironmentDetector.detect(["AWS_EXECUTION_ENV": "x", "AWS_SAM_LOCAL": "true", "PULUMI_STACK_NAME": "prod"]) == "development")
         #expect(EnvironmentDetector.detect([:]) == "development")
     }
+
+    @Test func configurationComesFromTheEnvironment() {
+        let configuration = TrackerConfiguration.fromEnvironment([
+            "AI_USAGE_SPILL_FILE": "/var/tmp/spill.jsonl", "TRACK_TO_FILE": "TRUE", "USER_ID": "carol", "GITHUB_ACTIONS": "true",
+        ])
+        #expect(configuration.spillFile.path == "/var/tmp/spill.jsonl")
+        #expect(configuration.mirrorFile == "/tmp/ai_usage.jsonl")
+        #expect(configuration.defaults == TrackingContext(userId: "carol", environment: "cicd"))
+        let quiet = TrackerConfiguration.fromEnvironment(["TMPDIR": "/scratch/"])
+        #expect(quiet.spillFile.path == "/scratch/ai-usage-spill.jsonl")
+        #expect(quiet.mirrorFile == nil)
+        #expect(quiet.defaults.environment == "development")
+    }
+
+    @Test func theMirrorFileGetsOneJSONLinePerMetric() async throws {
+        let mirror = temporaryPath("mirror")
+        defer { try? FileManager.default.removeItem(atPath: mirror) }
+        let tracker = Tracker(sink: RecordingSink(), configuration: TrackerConfiguration(spillFile: SpillFile(path: temporaryPath("unused")), mirrorFile: mirror))
+        tracker.record(metric(1, cost: "0.0125"))
+        tracker.record(metric(2))
+        await tracker.flush()
+        let lines = try String(contentsOfFile: mirror, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines[0].contains(#""request_id":"r1""#))
+        #expect(lines[0].hasSuffix(#""total_tokens":15,"cost_usd":0.0125}"#))
+        #expect(lines[1].contains(#""request_id":"r2""#))
+    }
 }
