@@ -30,26 +30,31 @@ public enum MetricItemCodec {
     /// The item to store. Throws when the metric breaks a validation rule.
     public static func item(for metric: AIUsageMetric) throws(AIUsageMetric.ValidationError) -> Item {
         try metric.validate()
-        let date = metric.timestamp.dateText
-        var item: Item = key(of: metric)
-        item["GSI1PK"] = .s(serviceIndexKey(service: metric.service))
-        item["GSI1SK"] = .s("DATE#\(date)")
-        item["GSI2PK"] = .s(costIndexPartition)
-        item["GSI2SK"] = .s("COST#\(date)#\(metric.service)")
+        // One formatting of the timestamp serves every attribute derived from it.
+        let iso = metric.timestamp.iso8601
+        let date = String(iso.prefix(10))
+        var item: Item = [
+            "PK": .s(partitionKey(service: metric.service, model: metric.model)),
+            "SK": .s("USAGE#\(iso)#\(metric.requestId)"),
+            "GSI1PK": .s(serviceIndexKey(service: metric.service)),
+            "GSI1SK": .s("DATE#\(date)"),
+            "GSI2PK": .s(costIndexPartition),
+            "GSI2SK": .s("COST#\(date)#\(metric.service)"),
+            "timestamp": .s(iso),
+            "date": .s(date),
+            "month": .s(String(iso.prefix(7))),
+            "hour": .s("\(date)-\(iso.dropFirst(11).prefix(2))"),
+        ]
         if let scope = metric.scopeKey {
             item["GSI3PK"] = .s(scope)
-            item["GSI3SK"] = .s("AI_USAGE#\(metric.timestamp.iso8601)")
+            item["GSI3SK"] = .s("AI_USAGE#\(iso)")
         }
         item["TYPE"] = .s(typeName)
         item["service"] = .s(metric.service)
         item["model"] = .s(metric.model)
         item["operation"] = .s(metric.operation)
-        item["timestamp"] = .s(metric.timestamp.iso8601)
         item["request_id"] = .s(metric.requestId)
         item["api_calls"] = .number(metric.apiCalls)
-        item["date"] = .s(date)
-        item["month"] = .s(metric.timestamp.monthText)
-        item["hour"] = .s(metric.timestamp.hourText)
         func put(_ name: String, _ value: Int?) { if let value { item[name] = .number(value) } }
         func put(_ name: String, _ value: String?) { if let value, !value.isEmpty { item[name] = .s(value) } }
         put("input_tokens", metric.inputTokens)

@@ -39,6 +39,8 @@ public actor Tracker {
         var items: [Item] = []
         /// A flush task is already on its way.
         var flushScheduled = false
+        /// The interval timer has been asked for (it is started once, on the first record).
+        var timerRequested = false
     }
 
     public init(sink: any MetricSink, configuration: TrackerConfiguration = TrackerConfiguration(), calculator: CostCalculator = CostCalculator()) {
@@ -79,16 +81,24 @@ public actor Tracker {
         }
         if let mirror = configuration.mirrorFile { MetricLog.append(metric, to: mirror) }
 
-        enum Next { case nothing, flush, spill }
+        enum Next { case nothing, startTimer, flush, spill }
         let next: Next = buffer.withLock { buffer in
             if buffer.items.count >= configuration.maxBuffered { return .spill }
             buffer.items.append(item)
-            guard buffer.items.count >= configuration.batchSize, !buffer.flushScheduled else { return .nothing }
-            buffer.flushScheduled = true
-            return .flush
+            if buffer.items.count >= configuration.batchSize, !buffer.flushScheduled {
+                buffer.flushScheduled = true
+                return .flush
+            }
+            if !buffer.timerRequested {
+                buffer.timerRequested = true
+                return .startTimer
+            }
+            return .nothing
         }
         switch next {
         case .nothing:
+            counters.withLock { $0.queued += 1 }
+        case .startTimer:
             counters.withLock { $0.queued += 1 }
             Task { await self.startTimerIfNeeded() }
         case .flush:

@@ -1,0 +1,114 @@
+import CurlHTTP
+import DynamoDB
+
+/// An OpenAI API client whose every call is recorded by a ``Tracker``: the Swift counterpart
+/// of the original system's wrapped OpenAI client.
+///
+/// Each call records exactly one metric through `Tracker.track` (service `openai`): on
+/// success the tokens `UsageExtractor` reads from the response and the cost the tracker's
+/// calculator gives for the model the response names; on failure the error and the latency,
+/// and no cost. The metric takes the task-local ``TrackingContext`` (job, batch, user, …).
+///
+/// The client does **not retry**: a failure is thrown at once as a ``ProviderError`` so the
+/// caller decides (``ProviderError/isRetryable`` and ``ProviderError/retryAfter`` help).
+/// Streaming (`"stream": true`) is not supported: its reply is not one JSON body.
+///
+/// The API key goes only into the `Authorization` header: it never appears in an error, a
+/// log line, a metric, or this value's description.
+///
+/// ```swift
+/// let openai = OpenAIClient(apiKey: key, tracker: tracker)
+/// let reply = try await openai.chatCompletion(body: ["model": "gpt-4o-mini", "messages": [["role": "user", "content": "Hi"]]])
+/// ```
+public struct OpenAIClient: Sendable {
+    /// The metric's `service`.
+    public static let service = "openai"
+    /// 10 s to connect, 10 minutes in all.
+    public static let defaultTimeouts = ProviderCall.defaultTimeouts
+
+    private let apiKey: String
+    /// `https://api.openai.com/v1`, or a compatible endpoint; paths are appended to it.
+    public let baseURL: String
+    public let tracker: Tracker
+    public let transport: any HTTPTransport
+    public let timeouts: HTTPTimeouts
+
+    public init(
+        apiKey: String,
+        baseURL: String = "https://api.openai.com/v1",
+        tracker: Tracker,
+        transport: any HTTPTransport = CurlHTTPClient(),
+        timeouts: HTTPTimeouts = OpenAIClient.defaultTimeouts
+    ) {
+        self.apiKey = apiKey
+        self.baseURL = baseURL
+        self.tracker = tracker
+        self.transport = transport
+        self.timeouts = timeouts
+    }
+
+    // MARK: - Chat Completions
+
+    /// `POST {baseURL}/chat/completions`, recorded as operation `completion`.
+    ///
+    /// - Parameters:
+    ///   - body: the request, as OpenAI documents it; its `model` names the metric's model
+    ///     until the response names a more specific one.
+    ///   - isBatch: the call is billed at the Batch API rate (sent through a batching gateway,
+    ///     say): it is priced with the batch discount and marked `is_batch`.
+    ///   - metadata: extra values stored in the metric's `metadata`.
+    /// - Returns: the response body.
+    /// - Throws: ``ProviderError``, once the failed call is recorded; never retried.
+    public func chatCompletion(body: JSONValue, isBatch: Bool = false, metadata: [String: AttributeValue] = [:]) async throws(ProviderError) -> JSONValue {
+        try await post("chat/completions", operation: "completion", body: body.serializedBytes(), model: ProviderCall.model(inRequest: body), isBatch: isBatch, metadata: metadata)
+    }
+
+    /// `POST {baseURL}/chat/completions` with a body already encoded as JSON.
+    public func chatCompletion(body: [UInt8], isBatch: Bool = false, metadata: [String: AttributeValue] = [:]) async throws(ProviderError) -> JSONValue {
+        try await post("chat/completions", operation: "completion", body: body, model: ProviderCall.model(inRequest: body), isBatch: isBatch, metadata: metadata)
+    }
+
+    // MARK: - Embeddings
+
+    /// `POST {baseURL}/embeddings`, recorded as operation `embedding` (input tokens only).
+    /// Parameters, result and errors as for `chatCompletion(body:)`.
+    public func embeddings(body: JSONValue, isBatch: Bool = false, metadata: [String: AttributeValue] = [:]) async throws(ProviderError) -> JSONValue {
+        try await post("embeddings", operation: "embedding", body: body.serializedBytes(), model: ProviderCall.model(inRequest: body), isBatch: isBatch, metadata: metadata)
+    }
+
+    /// `POST {baseURL}/embeddings` with a body already encoded as JSON.
+    public func embeddings(body: [UInt8], isBatch: Bool = false, metadata: [String: AttributeValue] = [:]) async throws(ProviderError) -> JSONValue {
+        try await post("embeddings", operation: "embedding", body: body, model: ProviderCall.model(inRequest: body), isBatch: isBatch, metadata: metadata)
+    }
+
+    // MARK: - Internals
+
+    private func post(_ path: String, operation: String, body: [UInt8], model: String, isBatch: Bool, metadata: [String: AttributeValue]) async throws(ProviderError) -> JSONValue {
+        let call = ProviderCall(
+            service: Self.service,
+            operation: operation,
+            url: ProviderCall.join(baseURL, path),
+            headers: ["Authorization": "Bearer \(apiKey)", "Content-Type": "application/json"],
+            body: body,
+            model: model,
+            isBatch: isBatch,
+            metadata: metadata,
+            timeouts: timeouts,
+            secret: apiKey,
+            errorDetails: Self.errorDetails
+        )
+        return try await call.send(tracker: tracker, transport: transport)
+    }
+
+    /// OpenAI's error body: `{"error": {"message": …, "type": …, "param": …, "code": …}}`.
+    static func errorDetails(_ body: JSONValue) -> (type: String?, code: String?, message: String?)? {
+        guard let error = body["error"], case .object = error else { return nil }
+        return (error["type"]?.stringValue, error["code"]?.stringValue, error["message"]?.stringValue)
+    }
+}
+
+extension OpenAIClient: CustomStringConvertible, CustomReflectable {
+    /// The base URL only: never the key.
+    public var description: String { "OpenAIClient(baseURL: \(baseURL))" }
+    public var customMirror: Mirror { Mirror(self, children: ["baseURL": baseURL, "timeouts": timeouts], displayStyle: .struct) }
+}

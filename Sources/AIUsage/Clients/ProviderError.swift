@@ -1,0 +1,71 @@
+import CurlHTTP
+
+/// Why a tracked provider call (``OpenAIClient``, ``AnthropicClient``) failed.
+///
+/// The clients never retry: a failed call is recorded once and this error is thrown, so the
+/// caller decides. ``isRetryable`` and ``retryAfter`` say what the provider suggested.
+///
+/// No case ever holds the API key: every text taken from a response or a transport failure
+/// has the key replaced by `[redacted]` before it is stored here.
+public enum ProviderError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The provider answered with a status of 400 or more.
+    ///
+    /// - `type`: the error's type (`error.type`: OpenAI `invalid_request_error`, `tokens`, …;
+    ///   Anthropic `overloaded_error`, `rate_limit_error`, …); `nil` when the body does not say.
+    /// - `code`: OpenAI's `error.code` (`rate_limit_exceeded`, `invalid_api_key`, …); Anthropic
+    ///   has none.
+    /// - `message`: the provider's message, or the start of the body when it is not the
+    ///   provider's JSON error (a proxy's HTML page, say).
+    /// - `retryAfter`: from `retry-after-ms` or `retry-after` (seconds), when given.
+    case http(service: String, status: Int, type: String?, code: String?, message: String, retryAfter: Duration?)
+    /// The request got no complete HTTP response: connection refused or reset, timeout, DNS,
+    /// TLS, cancellation.
+    case transport(HTTPError)
+    /// A response that is not an error but cannot be used: a 2xx body that is not JSON (a
+    /// streaming reply, say: `"stream": true` is not supported), or a 1xx/3xx status.
+    case invalidResponse(service: String, status: Int, reason: String)
+
+    /// The HTTP status the provider answered with; `nil` for a transport failure.
+    public var status: Int? {
+        switch self {
+        case .http(_, let status, _, _, _, _), .invalidResponse(_, let status, _): status
+        case .transport: nil
+        }
+    }
+
+    /// How long the provider asked the caller to wait before trying again.
+    public var retryAfter: Duration? {
+        if case .http(_, _, _, _, _, let retryAfter) = self { retryAfter } else { nil }
+    }
+
+    /// Whether the same request may succeed later: 408, 409, 429 and 5xx (Anthropic's 529
+    /// "overloaded" included), timeouts and dropped connections. Cancellation, refused
+    /// requests and other client errors are not.
+    public var isRetryable: Bool {
+        switch self {
+        case .http(_, let status, _, _, _, _):
+            return status == 408 || status == 409 || status == 429 || status >= 500
+        case .transport(let error):
+            switch error.kind {
+            case .timedOut, .connectionReset, .connectionRefused, .dnsFailure: return true
+            case .tls, .cancelled, .invalidRequest, .other: return false
+            }
+        case .invalidResponse:
+            return false
+        }
+    }
+
+    /// One line, e.g. `openai HTTP 429 rate_limit_exceeded: Rate limit reached for gpt-4o …`.
+    /// This is also the `error` a failed call's metric records.
+    public var description: String {
+        switch self {
+        case .http(let service, let status, let type, let code, let message, _):
+            let label = code ?? type
+            return "\(service) HTTP \(status)\(label.map { " \($0)" } ?? ""): \(message)"
+        case .transport(let error):
+            return "transport failure: \(error)"
+        case .invalidResponse(let service, let status, let reason):
+            return "\(service) HTTP \(status) invalid response: \(reason)"
+        }
+    }
+}
