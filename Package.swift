@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SigV4", targets: ["SigV4"]),
         .library(name: "DynamoDB", targets: ["DynamoDB"]),
         .library(name: "AIUsage", targets: ["AIUsage"]),
+        .library(name: "AIUsageAPI", targets: ["AIUsageAPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -34,10 +35,11 @@ let package = Package(
         ),
         .target(name: "DynamoDB", dependencies: ["CurlHTTP", "SigV4"], swiftSettings: strict),
         .target(name: "AIUsage", dependencies: ["DynamoDB", "CurlHTTP"], swiftSettings: strict),
+        .target(name: "AIUsageAPI", dependencies: ["AIUsage", "DynamoDB", "CurlHTTP"], swiftSettings: strict),
         .executableTarget(
             name: "ai-usage",
             dependencies: [
-                "AIUsage", "DynamoDB", "CurlHTTP",
+                "AIUsage", "AIUsageAPI", "DynamoDB", "CurlHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -62,10 +64,16 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "AIUsageTests", dependencies: ["AIUsage", "DynamoDB", "CurlHTTP", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(
+            name: "AIUsageAPITests",
+            dependencies: ["AIUsageAPI", "AIUsage", "DynamoDB", "TestSupport"],
+            exclude: ["Fixtures"],
+            swiftSettings: strict
+        ),
         // Needs a DynamoDB-compatible server: `make test` starts one and exports its endpoint.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["DynamoDB", "CurlHTTP", "SigV4", "AIUsage", "TestSupport"],
+            dependencies: ["DynamoDB", "CurlHTTP", "SigV4", "AIUsage", "AIUsageAPI", "TestSupport"],
             swiftSettings: strict
         ),
     ]
