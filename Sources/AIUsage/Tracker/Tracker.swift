@@ -81,9 +81,17 @@ public actor Tracker {
         }
         if let mirror = configuration.mirrorFile { MetricLog.append(metric, to: mirror) }
 
-        enum Next { case nothing, startTimer, flush, spill }
+        enum Next { case nothing, startTimer, flush, spill([Item]) }
         let next: Next = buffer.withLock { buffer in
-            if buffer.items.count >= configuration.maxBuffered { return .spill }
+            if buffer.items.count >= configuration.maxBuffered {
+                // The writer is not keeping up (DynamoDB is failing, or the caller never lets the
+                // flush task run). Move the whole backlog to the spill file in one append, rather
+                // than one item at a time, and start over with an empty buffer.
+                var overflow = buffer.items
+                overflow.append(item)
+                buffer.items.removeAll(keepingCapacity: true)
+                return .spill(overflow)
+            }
             buffer.items.append(item)
             if buffer.items.count >= configuration.batchSize, !buffer.flushScheduled {
                 buffer.flushScheduled = true
@@ -104,8 +112,9 @@ public actor Tracker {
         case .flush:
             counters.withLock { $0.queued += 1 }
             Task { await self.flushScheduledBatches() }  // hop onto the actor; returns at once
-        case .spill:
-            spill([item], reason: "more than \(configuration.maxBuffered) items are waiting to be written")
+        case .spill(let overflow):
+            counters.withLock { $0.queued -= overflow.count - 1 }
+            spill(overflow, reason: "more than \(configuration.maxBuffered) items were waiting to be written")
         }
         return metric
     }
@@ -230,7 +239,6 @@ public actor Tracker {
     }
 
     static func log(_ message: String) {
-        let line = Array("ai-usage tracker: \(message)\n".utf8)
-        _ = line.withUnsafeBytes { systemWrite(STDERR_FILENO, $0.baseAddress, $0.count) }
+        StandardError.write("ai-usage tracker: \(message)")
     }
 }
