@@ -4,16 +4,21 @@ import TestSupport
 import Testing
 
 @Suite struct CurlHTTPTests {
-    @Test func returnsStatusHeadersAndBodyAndKeepsTheConnectionAlive() throws {
+    @Test func returnsStatusHeadersAndBodyAndKeepsTheConnectionAlive() async throws {
         let server = try FaultResponder(script: [
             .respond(status: 200, headers: ["X-One": "1"], body: Array("first".utf8)),
             .respond(status: 404, headers: ["X-Two": "2"], body: Array("second".utf8)),
             .respond(status: 200, headers: [:], body: []),
         ])
-        let connection = try CurlConnection()
-        let first = try connection.perform(HTTPRequest(url: server.endpoint + "/a"))
-        let second = try connection.perform(HTTPRequest(method: "POST", url: server.endpoint + "/b", headers: ["Content-Type": "text/plain"], body: Array("payload".utf8)))
-        let third = try connection.perform(HTTPRequest(method: "DELETE", url: server.endpoint + "/c"))
+        let endpoint = server.endpoint
+        let (first, second, third) = try await offPool {
+            let connection = try CurlConnection()
+            return (
+                try connection.perform(HTTPRequest(url: endpoint + "/a")),
+                try connection.perform(HTTPRequest(method: "POST", url: endpoint + "/b", headers: ["Content-Type": "text/plain"], body: Array("payload".utf8))),
+                try connection.perform(HTTPRequest(method: "DELETE", url: endpoint + "/c"))
+            )
+        }
         #expect(first.status == 200)
         #expect(first.bodyText == "first")
         #expect(first.headers["x-one"] == "1")
@@ -26,14 +31,17 @@ import Testing
         #expect(server.requests[1].body == Array("payload".utf8))
     }
 
-    @Test func sendsItsHeadersExactlyAndNoExpectOrDefaults() throws {
+    @Test func sendsItsHeadersExactlyAndNoExpectOrDefaults() async throws {
         let server = try FaultResponder(script: [.respond(status: 200, headers: [:], body: [])])
         let body = [UInt8](repeating: UInt8(ascii: "x"), count: 200_000)  // big enough that curl would normally send Expect
-        _ = try CurlConnection().perform(HTTPRequest(
-            method: "POST", url: server.endpoint + "/",
-            headers: ["Host": "signed.example:1234", "Content-Type": "application/x-amz-json-1.0", "X-Custom": "a", "x-custom": "b"],
-            body: body
-        ))
+        let endpoint = server.endpoint
+        _ = try await offPool {
+            try CurlConnection().perform(HTTPRequest(
+                method: "POST", url: endpoint + "/",
+                headers: ["Host": "signed.example:1234", "Content-Type": "application/x-amz-json-1.0", "X-Custom": "a", "x-custom": "b"],
+                body: body
+            ))
+        }
         let request = try #require(server.requests.first)
         #expect(request.header("Host") == "signed.example:1234")
         #expect(request.header("Content-Type") == "application/x-amz-json-1.0")
@@ -44,27 +52,34 @@ import Testing
         #expect(request.body.count == 200_000)
     }
 
-    @Test func postWithoutContentTypeSendsNone() throws {
+    @Test func postWithoutContentTypeSendsNone() async throws {
         let server = try FaultResponder(script: [.respond(status: 204, headers: [:], body: [])])
-        let response = try CurlConnection().perform(HTTPRequest(method: "POST", url: server.endpoint, body: Array("{}".utf8)))
+        let endpoint = server.endpoint
+        let response = try await offPool { try CurlConnection().perform(HTTPRequest(method: "POST", url: endpoint, body: Array("{}".utf8))) }
         #expect(response.status == 204)
         #expect(server.requests.first?.header("Content-Type") == nil)
     }
 
-    @Test func totalTimeoutIsTyped() throws {
+    @Test func totalTimeoutIsTyped() async throws {
         let server = try FaultResponder(script: [.delayed(milliseconds: 2000, status: 200, headers: [:], body: [])])
-        let started = ContinuousClock.now
-        #expect {
-            try CurlConnection().perform(HTTPRequest(url: server.endpoint, timeouts: HTTPTimeouts(connect: .seconds(1), total: .milliseconds(300))))
-        } throws: { error in
-            (error as? HTTPError)?.kind == .timedOut
+        let endpoint = server.endpoint
+        let (kind, elapsed) = try await offPool { () -> (HTTPError.Kind?, Duration) in
+            let started = ContinuousClock.now
+            do {
+                _ = try CurlConnection().perform(HTTPRequest(url: endpoint, timeouts: HTTPTimeouts(connect: .seconds(1), total: .milliseconds(300))))
+                return (nil, ContinuousClock.now - started)
+            } catch {
+                return ((error as? HTTPError)?.kind, ContinuousClock.now - started)
+            }
         }
-        #expect(ContinuousClock.now - started < .milliseconds(1500))
+        #expect(kind == .timedOut)
+        #expect(elapsed < .milliseconds(1500))
     }
 
-    @Test func noTimeoutWaitsForASlowAnswer() throws {
+    @Test func noTimeoutWaitsForASlowAnswer() async throws {
         let server = try FaultResponder(script: [.delayed(milliseconds: 400, status: 200, headers: [:], body: Array("late".utf8))])
-        let response = try CurlConnection().perform(HTTPRequest(url: server.endpoint, timeouts: .none))
+        let endpoint = server.endpoint
+        let response = try await offPool { try CurlConnection().perform(HTTPRequest(url: endpoint, timeouts: .none)) }
         #expect(response.bodyText == "late")
     }
 
@@ -79,13 +94,13 @@ import Testing
         }
     }
 
-    @Test func connectionResetIsTyped() throws {
+    @Test func connectionResetIsTyped() async throws {
         let server = try FaultResponder(script: [.reset])
-        #expect {
-            try CurlConnection().perform(HTTPRequest(url: server.endpoint))
-        } throws: { error in
-            (error as? HTTPError)?.kind == .connectionReset
+        let endpoint = server.endpoint
+        let kind = try await offPool { () -> HTTPError.Kind? in
+            do { _ = try CurlConnection().perform(HTTPRequest(url: endpoint)); return nil } catch { return (error as? HTTPError)?.kind }
         }
+        #expect(kind == .connectionReset)
     }
 
     @Test func unsupportedSchemeIsInvalidRequest() throws {

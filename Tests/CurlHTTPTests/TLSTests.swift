@@ -60,18 +60,24 @@ import Testing
         }
     }
 
-    @Test func untrustedCertificateIsATLSError() throws {
-        let server = try TLSServer()
-        #expect {
-            try CurlConnection(caBundlePath: CABundle.defaultPath(environment: [:])).perform(server.request)
-        } throws: { error in
-            (error as? HTTPError)?.kind == .tls
+    @Test func untrustedCertificateIsATLSError() async throws {
+        let kind = try await offPool { () -> HTTPError.Kind? in
+            let server = try TLSServer()
+            do {
+                _ = try CurlConnection(caBundlePath: CABundle.defaultPath(environment: [:])).perform(server.request)
+                return nil
+            } catch {
+                return (error as? HTTPError)?.kind
+            }
         }
+        #expect(kind == .tls)
     }
 
-    @Test func trustedCertificateWorks() throws {
-        let server = try TLSServer()
-        let response = try CurlConnection(caBundlePath: server.certificate.path).perform(server.request)
-        #expect(response.status == 200)
+    @Test func trustedCertificateWorks() async throws {
+        let status = try await offPool {
+            let server = try TLSServer()
+            return try CurlConnection(caBundlePath: server.certificate.path).perform(server.request).status
+        }
+        #expect(status == 200)
     }
 }
