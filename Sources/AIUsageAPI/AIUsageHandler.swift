@@ -1,0 +1,169 @@
+import AIUsage
+import CurlHTTP
+import DynamoDB
+import FoundationEssentials
+import Synchronization
+
+/// `GET /ai_usage`: an API Gateway (REST v1, HTTP API v2), Function URL or direct event in, a
+/// proxy response out. See docs/api.md for the contract.
+///
+/// `handle(_:)` never throws and never crashes on input: every failure is a JSON error answer
+/// (400 for the caller's mistakes, 500 for missing configuration, 502 when DynamoDB refuses,
+/// 503 with `Retry-After` when it stays throttled or unreachable), plus one log line.
+public final class AIUsageHandler: Sendable {
+    /// What the handler needs from its environment, or why it cannot have it.
+    private let setup: Result<UsageFetcher, ConfigurationProblem>
+    private let cache: AnswerCache
+    private let today: @Sendable () -> CivilDate
+    private let log: @Sendable (String) -> Void
+
+    struct ConfigurationProblem: Error {
+        var message: String
+    }
+
+    /// - Parameters:
+    ///   - environment: `DYNAMODB_TABLE_NAME`, the AWS variables (see `DynamoDBConfiguration`),
+    ///     `AI_USAGE_QUERY_CONCURRENCY` (8) and `AI_USAGE_CACHE_TTL_SECONDS` (900; 0 disables).
+    ///   - client: a ready client (tests); by default one is built from `environment`.
+    ///   - today: the UTC day `end_date` defaults to.
+    ///   - log: where the one line per request goes (standard error by default).
+    public init(
+        environment: [String: String],
+        client: DynamoDBClient? = nil,
+        today: @escaping @Sendable () -> CivilDate = { UTCTimestamp.now().civilDate },
+        log: @escaping @Sendable (String) -> Void = AIUsageHandler.standardErrorLog
+    ) {
+        let concurrency = environment["AI_USAGE_QUERY_CONCURRENCY"].flatMap(Int.init).map { min(max($0, 1), 64) } ?? 8
+        let ttl = environment["AI_USAGE_CACHE_TTL_SECONDS"].flatMap(Int.init) ?? 900
+        self.cache = AnswerCache(ttl: .seconds(max(0, ttl)))
+        self.today = today
+        self.log = log
+        guard let table = environment["DYNAMODB_TABLE_NAME"], !table.isEmpty else {
+            setup = .failure(ConfigurationProblem(message: "DYNAMODB_TABLE_NAME is not set"))
+            return
+        }
+        if let client {
+            setup = .success(UsageFetcher(client: client, tableName: table, concurrency: concurrency))
+            return
+        }
+        do {
+            let configuration = try DynamoDBConfiguration.fromEnvironment(environment)
+            let client = DynamoDBClient(configuration: configuration, transport: CurlHTTPClient(maxConnections: concurrency))
+            setup = .success(UsageFetcher(client: client, tableName: table, concurrency: concurrency))
+        } catch {
+            setup = .failure(ConfigurationProblem(message: error.message))
+        }
+    }
+
+    /// Why the handler cannot serve, when its configuration is incomplete (for an init error).
+    public var configurationError: String? {
+        if case .failure(let problem) = setup { problem.message } else { nil }
+    }
+
+    /// One invocation: event bytes in, proxy-response bytes out.
+    public func handle(_ event: [UInt8]) async -> [UInt8] {
+        do {
+            let request = try EventDecoder.decode(event)
+            return await respond(to: request).encoded(for: request.format)
+        } catch {
+            log("400 \(error.description)")
+            return ProxyResponse.error(status: 400, message: error.description).encoded(for: .restV1)
+        }
+    }
+
+    /// The answer to one decoded request.
+    public func respond(to request: HTTPEvent) async -> ProxyResponse {
+        let started = ContinuousClock.now
+        let response = await route(request)
+        let elapsed = ContinuousClock.now - started
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        log("\(request.method) \(request.path) → \(response.status) in \(Int(milliseconds)) ms\(request.requestId.map { " (request \($0))" } ?? "")")
+        return response
+    }
+
+    private func route(_ request: HTTPEvent) async -> ProxyResponse {
+        guard Route.aiUsage.matches(path: request.path) else {
+            return .error(status: 404, message: "no route for \(request.path): the API answers GET /ai_usage")
+        }
+        switch request.method {
+        case "GET": break
+        case "OPTIONS": return .noContent
+        default:
+            return .error(status: 405, message: "method \(request.method) is not allowed: use GET", extraHeaders: [.init("Allow", "GET, OPTIONS")] + ProxyResponse.corsPreflightHeaders)
+        }
+        let query: UsageQuery
+        do {
+            query = try UsageQuery.parse(request.queryParameters.map { ($0.name, $0.values) }, today: today())
+        } catch {
+            return .error(status: 400, message: error.message)
+        }
+        let fetcher: UsageFetcher
+        switch setup {
+        case .success(let ready): fetcher = ready
+        case .failure(let problem): return .error(status: 500, message: problem.message)
+        }
+        let cacheable = query.end < today()
+        if cacheable, let cached = cache.answer(for: query.cacheKey) { return cached }
+        do {
+            let outcome = try await fetcher.aggregate(query)
+            if outcome.aggregate.invalidItems > 0 {
+                log("left out \(outcome.aggregate.invalidItems) unreadable items: \(outcome.aggregate.invalidReasons.map(\.description).joined(separator: "; "))")
+            }
+            let response = ProxyResponse.json(status: 200, outcome.aggregate.report(start: query.start, end: query.end, query: query.echo))
+            if cacheable { cache.store(response, for: query.cacheKey) }
+            return response
+        } catch {
+            return Self.response(for: error)
+        }
+    }
+
+    /// 503 (with `Retry-After`) for what may pass: throttling, 5xx, transport failures and bad
+    /// checksums that outlasted the retries. 502 for what will not: DynamoDB refused the request.
+    static func response(for error: DynamoDBError) -> ProxyResponse {
+        let transient = error.isThrottling || error.kind == .transport || error.kind == .checksumMismatch
+            || (error.httpStatus ?? 0) >= 500 || DynamoDBError.transientCodes.contains(error.code)
+        if transient {
+            return .error(status: 503, message: "DynamoDB is unavailable, try again shortly: \(error.description)", code: error.code,
+                          extraHeaders: [.init("Retry-After", error.isThrottling ? "2" : "5")])
+        }
+        return .error(status: 502, message: error.description, code: error.code)
+    }
+
+    /// Writes one line to standard error (Lambda sends it to CloudWatch).
+    public static let standardErrorLog: @Sendable (String) -> Void = { line in
+        StandardError.write("ai-usage api: \(line)")
+    }
+}
+
+/// Answers for closed ranges, kept for a while in a warm Lambda.
+final class AnswerCache: Sendable {
+    private let ttl: Duration
+    private let entries = Mutex<[String: (expires: ContinuousClock.Instant, response: ProxyResponse)]>([:])
+    static let maximumEntries = 256
+
+    init(ttl: Duration) {
+        self.ttl = ttl
+    }
+
+    func answer(for key: String) -> ProxyResponse? {
+        guard ttl > .zero else { return nil }
+        return entries.withLock { entries in
+            guard let entry = entries[key] else { return nil }
+            if entry.expires < .now {
+                entries[key] = nil
+                return nil
+            }
+            return entry.response
+        }
+    }
+
+    func store(_ response: ProxyResponse, for key: String) {
+        guard ttl > .zero else { return }
+        entries.withLock { entries in
+            let now = ContinuousClock.now
+            if entries.count >= Self.maximumEntries { entries = entries.filter { $0.value.expires > now } }
+            if entries.count >= Self.maximumEntries { entries.removeAll() }
+            entries[key] = (now + ttl, response)
+        }
+    }
+}
