@@ -112,19 +112,22 @@ private final class Server: @unchecked Sendable {
         self.handler = handler
     }
 
+    /// Wakes the accept loop and every connection; the threads that own the sockets close them.
+    /// (Closing a descriptor here, while another thread may still block on it, would let the
+    /// number be reused by another test's socket, which the old thread would then serve.)
     func stop() {
-        let sockets: [Int32]? = lock.withLock {
-            if stopped { return nil }
+        lock.withLock {
+            if stopped { return }
             stopped = true
-            return connections
+            shutdown(listener, Int32(SHUT_RDWR))
+            // Under the lock: a connection's thread removes its descriptor under the lock before
+            // closing it, so every descriptor listed here is still open.
+            for socket in connections { shutdown(socket, Int32(SHUT_RDWR)) }
         }
-        guard let sockets else { return }
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
-        for socket in sockets { shutdown(socket, Int32(SHUT_RDWR)) }
     }
 
     func acceptLoop() {
+        defer { close(listener) }
         while true {
             let client = accept(listener, nil, nil)
             if client < 0 {
