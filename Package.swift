@@ -47,7 +47,7 @@ let package = Package(
         // `make bench`: figures for docs/benchmarks.md (never run by the tests).
         .executableTarget(
             name: "ai-usage-bench",
-            dependencies: ["AIUsage", "DynamoDB", "CurlHTTP"],
+            dependencies: ["AIUsage", "AIUsageAPI", "DynamoDB", "CurlHTTP"],
             swiftSettings: strict
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
