@@ -11,15 +11,19 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ai-usage", targets: ["ai-usage"]),
+        .executable(name: "bootstrap", targets: ["bootstrap"]),
         .library(name: "CurlHTTP", targets: ["CurlHTTP"]),
         .library(name: "SigV4", targets: ["SigV4"]),
         .library(name: "DynamoDB", targets: ["DynamoDB"]),
         .library(name: "AIUsage", targets: ["AIUsage"]),
         .library(name: "AIUsageAPI", targets: ["AIUsageAPI"]),
+        .library(name: "LambdaRuntime", targets: ["LambdaRuntime"]),
+        .library(name: "LambdaEmulator", targets: ["LambdaEmulator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(
@@ -35,11 +39,24 @@ let package = Package(
         ),
         .target(name: "DynamoDB", dependencies: ["CurlHTTP", "SigV4"], swiftSettings: strict),
         .target(name: "AIUsage", dependencies: ["DynamoDB", "CurlHTTP"], swiftSettings: strict),
-        .target(name: "AIUsageAPI", dependencies: ["AIUsage", "DynamoDB", "CurlHTTP"], swiftSettings: strict),
+        .target(name: "AIUsageAPI", dependencies: ["AIUsage", "DynamoDB", "CurlHTTP", "LambdaRuntime"], swiftSettings: strict),
+        .target(name: "LambdaRuntime", dependencies: ["CurlHTTP"], swiftSettings: strict),
+        // The Lambda entry point: no SwiftNIO, no ArgumentParser, no full Foundation.
+        .executableTarget(name: "bootstrap", dependencies: ["LambdaRuntime", "AIUsageAPI"], swiftSettings: strict),
+        .target(
+            name: "LambdaEmulator",
+            dependencies: [
+                "LambdaRuntime",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "ai-usage",
             dependencies: [
-                "AIUsage", "AIUsageAPI", "DynamoDB", "CurlHTTP",
+                "AIUsage", "AIUsageAPI", "DynamoDB", "CurlHTTP", "LambdaRuntime", "LambdaEmulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -70,10 +87,17 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: strict
         ),
+        .testTarget(name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "CurlHTTP", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "LambdaEmulatorTests",
+            dependencies: ["LambdaEmulator", "LambdaRuntime", "CurlHTTP", "TestSupport"],
+            exclude: ["Fixtures"],
+            swiftSettings: strict
+        ),
         // Needs a DynamoDB-compatible server: `make test` starts one and exports its endpoint.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["DynamoDB", "CurlHTTP", "SigV4", "AIUsage", "AIUsageAPI", "TestSupport"],
+            dependencies: ["DynamoDB", "CurlHTTP", "SigV4", "AIUsage", "AIUsageAPI", "LambdaEmulator", "TestSupport"],
             swiftSettings: strict
         ),
     ]
