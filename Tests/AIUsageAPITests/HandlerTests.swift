@@ -97,7 +97,7 @@ final class LogLines: Sendable {
         let arrived = DispatchSemaphore(value: 0)
         let server = try FaultResponder { _, index in
             if index == 0 {
-                guard arrived.wait(timeout: .now() + 10) == .success else { return .dynamoError(status: 400, code: "ValidationException", message: "the second segment never came") }
+                guard arrived.wait(timeout: .now() + 60) == .success else { return .dynamoError(status: 400, code: "ValidationException", message: "the second segment never came") }
             } else {
                 arrived.signal()
             }
