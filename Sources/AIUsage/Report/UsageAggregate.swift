@@ -31,8 +31,15 @@ public struct UsageAggregate: Sendable {
     /// How many invalid items' reasons are kept.
     public static let keptReasonCount = 5
 
+    /// What every group sums: cost, tokens and calls.
+    protocol Sums {
+        var cost: ExactDecimal { get set }
+        var tokens: Int { get set }
+        var calls: Int { get set }
+    }
+
     /// One group of `by_day`.
-    struct DayGroup: Sendable {
+    struct DayGroup: Sendable, Sums {
         var cost: ExactDecimal = .zero
         var tokens = 0
         var calls = 0
@@ -40,7 +47,7 @@ public struct UsageAggregate: Sendable {
     }
 
     /// One group of `by_service`.
-    struct ServiceGroup: Sendable {
+    struct ServiceGroup: Sendable, Sums {
         var cost: ExactDecimal = .zero
         var tokens = 0
         var calls = 0
@@ -49,7 +56,7 @@ public struct UsageAggregate: Sendable {
     }
 
     /// One group of `by_model`; `service` is the byte-wise first service seen with the model.
-    struct ModelGroup: Sendable {
+    struct ModelGroup: Sendable, Sums {
         var cost: ExactDecimal = .zero
         var tokens = 0
         var calls = 0
@@ -57,7 +64,7 @@ public struct UsageAggregate: Sendable {
     }
 
     /// One group of `by_operation`.
-    struct OperationGroup: Sendable {
+    struct OperationGroup: Sendable, Sums {
         var cost: ExactDecimal = .zero
         var tokens = 0
         var calls = 0
@@ -65,7 +72,7 @@ public struct UsageAggregate: Sendable {
     }
 
     /// One group of `by_hour` (its tokens are summed for `groups(_:)`, not reported).
-    struct HourGroup: Sendable {
+    struct HourGroup: Sendable, Sums {
         var cost: ExactDecimal = .zero
         var tokens = 0
         var calls = 0
@@ -139,42 +146,32 @@ public struct UsageAggregate: Sendable {
         let service = ReportKey(row.service ?? Self.unknown)
         if keepsDays {
             Self.update(&byDay[ReportKey(row.date ?? Self.unknown), default: DayGroup()]) { group in
-                group.cost = Self.sum(group.cost, row.cost)
-                group.tokens += row.tokens
-                group.calls += row.apiCalls
+                Self.add(row.cost, row.tokens, row.apiCalls, to: &group)
                 group.services.insert(service)
             }
         }
         if keepsServices {
             Self.update(&byService[service, default: ServiceGroup()]) { group in
-                group.cost = Self.sum(group.cost, row.cost)
-                group.tokens += row.tokens
-                group.calls += row.apiCalls
+                Self.add(row.cost, row.tokens, row.apiCalls, to: &group)
                 group.models.insert(ReportKey(row.model ?? Self.unknown))
                 group.operations.insert(ReportKey(row.operation ?? Self.unknown))
             }
         }
         if keepsModels {
             Self.update(&byModel[ReportKey(row.model ?? Self.unknown), default: ModelGroup()]) { group in
-                group.cost = Self.sum(group.cost, row.cost)
-                group.tokens += row.tokens
-                group.calls += row.apiCalls
+                Self.add(row.cost, row.tokens, row.apiCalls, to: &group)
                 group.service = Self.first(group.service, service.text)
             }
         }
         if keepsOperations {
             Self.update(&byOperation[ReportKey(row.operation ?? Self.unknown), default: OperationGroup()]) { group in
-                group.cost = Self.sum(group.cost, row.cost)
-                group.tokens += row.tokens
-                group.calls += row.apiCalls
+                Self.add(row.cost, row.tokens, row.apiCalls, to: &group)
                 group.services.insert(service)
             }
         }
         if keepsHours {
             Self.update(&byHour[ReportKey(row.hour ?? Self.unknown), default: HourGroup()]) { group in
-                group.cost = Self.sum(group.cost, row.cost)
-                group.tokens += row.tokens
-                group.calls += row.apiCalls
+                Self.add(row.cost, row.tokens, row.apiCalls, to: &group)
             }
         }
     }
@@ -218,42 +215,32 @@ public struct UsageAggregate: Sendable {
 
         for (key, theirs) in other.byDay {
             Self.update(&byDay[key, default: DayGroup()]) { group in
-                group.cost = Self.sum(group.cost, theirs.cost)
-                group.tokens += theirs.tokens
-                group.calls += theirs.calls
+                Self.add(theirs.cost, theirs.tokens, theirs.calls, to: &group)
                 group.services.formUnion(theirs.services)
             }
         }
         for (key, theirs) in other.byService {
             Self.update(&byService[key, default: ServiceGroup()]) { group in
-                group.cost = Self.sum(group.cost, theirs.cost)
-                group.tokens += theirs.tokens
-                group.calls += theirs.calls
+                Self.add(theirs.cost, theirs.tokens, theirs.calls, to: &group)
                 group.models.formUnion(theirs.models)
                 group.operations.formUnion(theirs.operations)
             }
         }
         for (key, theirs) in other.byModel {
             Self.update(&byModel[key, default: ModelGroup()]) { group in
-                group.cost = Self.sum(group.cost, theirs.cost)
-                group.tokens += theirs.tokens
-                group.calls += theirs.calls
+                Self.add(theirs.cost, theirs.tokens, theirs.calls, to: &group)
                 if let service = theirs.service { group.service = Self.first(group.service, service) }
             }
         }
         for (key, theirs) in other.byOperation {
             Self.update(&byOperation[key, default: OperationGroup()]) { group in
-                group.cost = Self.sum(group.cost, theirs.cost)
-                group.tokens += theirs.tokens
-                group.calls += theirs.calls
+                Self.add(theirs.cost, theirs.tokens, theirs.calls, to: &group)
                 group.services.formUnion(theirs.services)
             }
         }
         for (key, theirs) in other.byHour {
             Self.update(&byHour[key, default: HourGroup()]) { group in
-                group.cost = Self.sum(group.cost, theirs.cost)
-                group.tokens += theirs.tokens
-                group.calls += theirs.calls
+                Self.add(theirs.cost, theirs.tokens, theirs.calls, to: &group)
             }
         }
     }
@@ -283,13 +270,16 @@ public struct UsageAggregate: Sendable {
     /// The unrounded sums of every group of `level`, sorted by name in byte order; empty when
     /// the level is not kept. For every kept level they add up to the totals exactly.
     public func groups(_ level: AggregationLevel) -> [GroupTotals] {
+        func totals(_ groups: [ReportKey: some Sums]) -> [GroupTotals] {
+            groups.map { GroupTotals(key: $0.key.text, cost: $0.value.cost, tokens: $0.value.tokens, apiCalls: $0.value.calls) }
+        }
         var result: [GroupTotals]
         switch level {
-        case .day: result = byDay.map { GroupTotals(key: $0.key.text, cost: $0.value.cost, tokens: $0.value.tokens, apiCalls: $0.value.calls) }
-        case .service: result = byService.map { GroupTotals(key: $0.key.text, cost: $0.value.cost, tokens: $0.value.tokens, apiCalls: $0.value.calls) }
-        case .model: result = byModel.map { GroupTotals(key: $0.key.text, cost: $0.value.cost, tokens: $0.value.tokens, apiCalls: $0.value.calls) }
-        case .operation: result = byOperation.map { GroupTotals(key: $0.key.text, cost: $0.value.cost, tokens: $0.value.tokens, apiCalls: $0.value.calls) }
-        case .hour: result = byHour.map { GroupTotals(key: $0.key.text, cost: $0.value.cost, tokens: $0.value.tokens, apiCalls: $0.value.calls) }
+        case .day: result = totals(byDay)
+        case .service: result = totals(byService)
+        case .model: result = totals(byModel)
+        case .operation: result = totals(byOperation)
+        case .hour: result = totals(byHour)
         }
         result.sort { ReportKey.precedes($0.key, $1.key) }
         return result
@@ -321,6 +311,14 @@ public struct UsageAggregate: Sendable {
     @inline(__always)
     private static func update<Group>(_ group: inout Group, _ body: (inout Group) -> Void) {
         body(&group)
+    }
+
+    /// Adds to a group's sums; they are at most the totals just checked, so they fit.
+    @inline(__always)
+    private static func add(_ cost: ExactDecimal, _ tokens: Int, _ calls: Int, to group: inout some Sums) {
+        group.cost = sum(group.cost, cost)
+        group.tokens += tokens
+        group.calls += calls
     }
 
     /// A group's cost plus `amount`; it is at most the total just checked, so it fits.
