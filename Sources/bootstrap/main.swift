@@ -1,3 +1,18 @@
-// Placeholder: the Lambda entry point lands with the runtime loop.
+// The Lambda entry point (`provided.al2023`): AIUsageHandler under the custom runtime loop.
+// Links no SwiftNIO, no ArgumentParser, no full Foundation (see docs/runtime.md).
+import AIUsageAPI
+import FoundationEssentials
 import LambdaRuntime
-print("bootstrap: Runtime API \(LambdaRuntimeInfo.apiVersion) not wired yet")
+
+let environment = ProcessInfo.processInfo.environment
+
+LambdaRuntime.run(environment: environment) { logger in
+    // The handler's one line per request goes through the runtime's logger, so it carries the
+    // Lambda request id and follows AWS_LAMBDA_LOG_FORMAT / AWS_LAMBDA_LOG_LEVEL.
+    let handler = AIUsageHandler(environment: environment, log: { logger.info($0) })
+    if let problem = handler.configurationError {
+        throw LambdaErrorReport(errorType: "Runtime.ConfigInvalid", errorMessage: problem,
+                                functionErrorType: "Runtime.ConfigInvalid")
+    }
+    return handler
+}
