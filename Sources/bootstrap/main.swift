@@ -14,5 +14,6 @@ LambdaRuntime.run(environment: environment) { logger in
         throw LambdaErrorReport(errorType: "Runtime.ConfigInvalid", errorMessage: problem,
                                 functionErrorType: "Runtime.ConfigInvalid")
     }
-    return handler
+    // Test-only, off unless AI_USAGE_BOOTSTRAP_FAULTS=1 (see FaultHooks.swift).
+    return FaultHooks(wrapped: handler, environment: environment)
 }
