@@ -15,6 +15,8 @@ struct Machine: Codable {
     var compiler: String
     var configuration: String
     var date: String
+    /// /proc/loadavg's 1, 5 and 15 minute load averages when the run started.
+    var loadAverage: String
 
     static func current() -> Machine {
         var names = utsname()
@@ -35,12 +37,19 @@ struct Machine: Codable {
             swift: swiftOnPath() ?? "swift not found on PATH",
             compiler: compilerVersion,
             configuration: buildConfiguration,
-            date: formatter.string(from: Date())
+            date: formatter.string(from: Date()),
+            loadAverage: currentLoadAverage()
         )
     }
 
     var line: String {
-        "\(cores) cores (nproc), \(architecture), \(system); \(swift); built \(configuration) by \(compiler); \(date)"
+        "\(cores) cores (nproc), \(architecture), \(system); \(swift); built \(configuration) by \(compiler); \(date); load average \(loadAverage)"
+    }
+
+    /// The 1, 5 and 15 minute load averages (`/proc/loadavg`), or "unknown".
+    static func currentLoadAverage() -> String {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return "unknown" }
+        return text.split(separator: " ").prefix(3).joined(separator: " ")
     }
 
     /// The compiler that built this binary, as far as `#if compiler` can tell.

@@ -18,6 +18,8 @@ struct Run {
     var elapsed: Duration
     var stats: TrackerStats
     var recordsPerSecond: Double
+    /// The slowest single `record` call of the run (a call that spills pays for the spill).
+    var slowestCall: Duration
 }
 
 /// How the tracker's own counters looked over all the runs of one measurement.
@@ -26,6 +28,8 @@ struct RunCounts: Codable {
     var spilled: Int
     var rejected: Int
     var lost: Int
+    /// The slowest single `record` call over every run, in ms.
+    var slowestCallMilliseconds: Double
 }
 
 enum TrackerBench {
@@ -39,34 +43,47 @@ enum TrackerBench {
         let tracker = Tracker(sink: NullSink(), configuration: TrackerConfiguration(spillFile: spill))
         let clock = ContinuousClock()
         let started = clock.now
+        var slowest = Duration.zero
         if tasks <= 1 {
-            for call in calls { record(call, into: tracker) }
+            for call in calls {
+                let before = clock.now
+                record(call, into: tracker)
+                slowest = max(slowest, clock.now - before)
+            }
         } else {
             let slice = (calls.count + tasks - 1) / tasks
-            await withTaskGroup(of: Void.self) { group in
+            slowest = await withTaskGroup(of: Duration.self) { group in
                 for index in 0..<tasks {
                     let range = (index * slice)..<min(calls.count, (index + 1) * slice)
                     group.addTask {
+                        var worst = Duration.zero
                         for position in range {
+                            let before = clock.now
                             record(calls[position], into: tracker)
+                            worst = max(worst, clock.now - before)
                             if yieldEvery > 0, (position - range.lowerBound) % yieldEvery == yieldEvery - 1 { await Task.yield() }
                         }
+                        return worst
                     }
                 }
+                var worst = Duration.zero
+                for await taskWorst in group { worst = max(worst, taskWorst) }
+                return worst
             }
         }
         await tracker.flush()
         let elapsed = clock.now - started
         await tracker.shutdown()
-        return Run(elapsed: elapsed, stats: tracker.stats(), recordsPerSecond: Double(calls.count) / elapsed.seconds)
+        return Run(elapsed: elapsed, stats: tracker.stats(), recordsPerSecond: Double(calls.count) / elapsed.seconds, slowestCall: slowest)
     }
 
     /// `runs` timed runs after one untimed warm-up; a short pause between runs lets the
     /// previous tracker's leftover tasks drain.
     static func throughput(_ calls: [Call], tasks: Int, yieldEvery: Int = 0, runs: Int, report: (Int, Run) -> Void) async -> (Throughput, RunCounts) {
+        // (Every record() call is timed too, for the slowest: two clock reads, ~0.03 µs, per call.)
         _ = await nullSinkRun(Array(calls.prefix(20_000)), tasks: tasks, yieldEvery: yieldEvery, label: "warmup")
         var rates: [Double] = []
-        var counts = RunCounts(written: 0, spilled: 0, rejected: 0, lost: 0)
+        var counts = RunCounts(written: 0, spilled: 0, rejected: 0, lost: 0, slowestCallMilliseconds: 0)
         for index in 1...runs {
             try? await Task.sleep(for: .milliseconds(150))
             let run = await nullSinkRun(calls, tasks: tasks, yieldEvery: yieldEvery, label: "run\(index)")
@@ -75,6 +92,7 @@ enum TrackerBench {
             counts.spilled += run.stats.spilled
             counts.rejected += run.stats.rejected
             counts.lost += run.stats.lost
+            counts.slowestCallMilliseconds = max(counts.slowestCallMilliseconds, rounded(run.slowestCall.seconds * 1000, places: 2))
             report(index, run)
         }
         return (Throughput(runs: rates), counts)
@@ -94,6 +112,40 @@ enum TrackerBench {
         }
         await tracker.shutdown()
         return (Latency(nanoseconds: samples), tracker.stats())
+    }
+
+    /// What one spill costs: `SpillFile.append` of `count` items (what the `record` call that
+    /// finds the buffer full does, inline), median of `runs`, in ms; and `JSONEncoder` with
+    /// sorted keys over the same items alone (the encoding a spill line gets), in ms.
+    static func spillAppend(_ calls: [Call], count: Int, runs: Int = 3) -> (appendMilliseconds: Double, encodeMilliseconds: Double, bytes: Int) {
+        let items: [Item] = calls.prefix(count).compactMap { call in
+            var metric = call.metric
+            if let context = call.context {
+                metric.jobId = metric.jobId ?? context.jobId
+                metric.batchId = metric.batchId ?? context.batchId
+            }
+            return try? MetricItemCodec.item(for: metric)
+        }
+        let clock = ContinuousClock()
+        var times: [Double] = []
+        var bytes = 0
+        for run in 1...runs {
+            let file = benchSpillFile("spill-append-\(run)")
+            removeSpillFile(file)
+            let started = clock.now
+            try? file.append(items)
+            times.append((clock.now - started).seconds * 1000)
+            bytes = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
+            removeSpillFile(file)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        var encoded = 0
+        let started = clock.now
+        for item in items { encoded &+= (try? encoder.encode(item))?.count ?? 0 }
+        let encode = (clock.now - started).seconds * 1000
+        precondition(encoded > 0)
+        return (rounded(Throughput(runs: times).median, places: 1), rounded(encode, places: 1), bytes)
     }
 
     /// What the clock itself costs: two `ContinuousClock.now` back to back, in microseconds (p50).

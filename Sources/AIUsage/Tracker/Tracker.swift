@@ -1,3 +1,4 @@
+import Dispatch
 import DynamoDB
 import FoundationEssentials
 import Synchronization
@@ -30,6 +31,9 @@ public actor Tracker {
     private let sink: any MetricSink
     private nonisolated let buffer = Mutex(Buffer())
     private nonisolated let counters = Mutex(TrackerStats())
+    /// Spill appends run here, one at a time, off the caller's thread and the cooperative pool.
+    private nonisolated let spillQueue = DispatchQueue(label: "ai-usage.tracker.spill")
+    private nonisolated let spills = DispatchGroup()
     private var timer: Task<Void, Never>?
     /// The last write queued; each waits for the one before it.
     private var writes: Task<Void, Never>?
@@ -129,10 +133,14 @@ public actor Tracker {
     public func flush() async {
         while true {
             while let batch = takeBatch(force: true) { chain(batch) }
-            guard let current = writes else { return }
+            guard let current = writes else {
+                await spillsWritten()
+                return
+            }
             await current.value
             if writes == current, buffer.withLock({ $0.items.isEmpty }) {
                 writes = nil
+                await spillsWritten()
                 return
             }
         }
@@ -194,14 +202,27 @@ public actor Tracker {
         }
     }
 
+    /// Appends to the spill file on the tracker's own serial queue, so that the `record()` call
+    /// that overflows the buffer does not wait for the encoding and the write (tens of
+    /// milliseconds for thousands of items); `flush()` waits for every append.
     private nonisolated func spill(_ items: [Item], reason: String) {
-        do {
-            try configuration.spillFile.append(items)
-            counters.withLock { $0.spilled += items.count }
-            Self.log("spilled \(items.count) metrics to \(configuration.spillFile.path) (\(reason)); run 'ai-usage replay' to write them later")
-        } catch {
-            counters.withLock { $0.lost += items.count }
-            Self.log("LOST \(items.count) metrics: \(reason), and the spill file failed: \(error)")
+        let file = configuration.spillFile
+        spillQueue.async(group: spills) { [self] in
+            do {
+                try file.append(items)
+                counters.withLock { $0.spilled += items.count }
+                Self.log("spilled \(items.count) metrics to \(file.path) (\(reason)); run 'ai-usage replay' to write them later")
+            } catch {
+                counters.withLock { $0.lost += items.count }
+                Self.log("LOST \(items.count) metrics: \(reason), and the spill file failed: \(error)")
+            }
+        }
+    }
+
+    /// Returns once every spill queued so far is on disk.
+    private nonisolated func spillsWritten() async {
+        await withCheckedContinuation { continuation in
+            spills.notify(queue: spillQueue) { continuation.resume() }
         }
     }
 
