@@ -37,8 +37,10 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
-        .target(name: "DynamoDB", dependencies: ["CurlHTTP", "SigV4"], swiftSettings: strict),
-        .target(name: "AIUsage", dependencies: ["DynamoDB", "CurlHTTP"], swiftSettings: strict),
+        // Exact decimals and the one JSON reader/writer: below DynamoDB so its wire decoding can use them.
+        .target(name: "ExactJSON", swiftSettings: strict),
+        .target(name: "DynamoDB", dependencies: ["CurlHTTP", "SigV4", "ExactJSON"], swiftSettings: strict),
+        .target(name: "AIUsage", dependencies: ["DynamoDB", "CurlHTTP", "ExactJSON"], swiftSettings: strict),
         .target(name: "AIUsageAPI", dependencies: ["AIUsage", "DynamoDB", "CurlHTTP", "LambdaRuntime"], swiftSettings: strict),
         .target(name: "LambdaRuntime", dependencies: ["CurlHTTP"], swiftSettings: strict),
         // The Lambda entry point: no SwiftNIO, no ArgumentParser, no full Foundation.
@@ -46,7 +48,7 @@ let package = Package(
         .target(
             name: "LambdaEmulator",
             dependencies: [
-                "LambdaRuntime",
+                "LambdaRuntime", "ExactJSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

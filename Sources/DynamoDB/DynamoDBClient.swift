@@ -1,4 +1,5 @@
 import CurlHTTP
+import ExactJSON
 import FoundationEssentials
 import SigV4
 
@@ -72,9 +73,19 @@ public final class DynamoDBClient: Sendable {
         let _: EmptyOutput = try await call("PutItem", input)
     }
 
-    /// One Query call: a single page.
+    /// One Query call: a single page. The body is read with the exact JSON parser, not
+    /// `JSONDecoder`: pages are the hot path of every report.
     public func queryPage(_ input: QueryInput) async throws(DynamoDBError) -> QueryPage {
-        var page: QueryPage = try await call("Query", input)
+        let response = try await send("Query", input)
+        var page: QueryPage
+        do {
+            page = try QueryPage(wire: JSONValue.parse(response.body))
+        } catch {
+            throw DynamoDBError(
+                kind: .invalidResponse, code: "InvalidResponse", message: "cannot decode the Query response: \(error)",
+                httpStatus: response.status, requestId: Self.requestId(response), operation: "Query"
+            )
+        }
         if page.lastEvaluatedKey?.isEmpty == true { page.lastEvaluatedKey = nil }
         return page
     }
@@ -136,6 +147,25 @@ public final class DynamoDBClient: Sendable {
         _ operation: String,
         _ input: Input
     ) async throws(DynamoDBError) -> Output {
+        let response = try await send(operation, input)
+        do {
+            return try Self.decoder.decode(Output.self, from: Data(response.body))
+        } catch {
+            throw DynamoDBError(
+                kind: .invalidResponse, code: "InvalidResponse",
+                message: "cannot decode the \(operation) response: \(error)",
+                httpStatus: response.status, requestId: Self.requestId(response),
+                operation: operation
+            )
+        }
+    }
+
+    /// Encodes, signs and sends one operation, retrying as the policy allows; the successful
+    /// (2xx, checksum-verified) response.
+    func send<Input: Encodable>(
+        _ operation: String,
+        _ input: Input
+    ) async throws(DynamoDBError) -> HTTPResponse {
         let body: [UInt8]
         do {
             body = Array(try Self.encoder.encode(input))
@@ -150,16 +180,7 @@ public final class DynamoDBClient: Sendable {
             switch outcome {
             case .success(let response):
                 quota.release(retryCost: retryCost)
-                do {
-                    return try Self.decoder.decode(Output.self, from: Data(response.body))
-                } catch {
-                    throw DynamoDBError(
-                        kind: .invalidResponse, code: "InvalidResponse",
-                        message: "cannot decode the \(operation) response: \(error)",
-                        httpStatus: response.status, requestId: Self.requestId(response),
-                        operation: operation, attempts: attempt
-                    )
-                }
+                return response
             case .failure(var error):
                 error.attempts = attempt
                 guard attempt < policy.maxAttempts, RetryPolicy.isRetryable(error),

@@ -141,6 +141,13 @@ public struct QueryPage: Decodable, Sendable {
         case items = "Items", count = "Count", scannedCount = "ScannedCount", lastEvaluatedKey = "LastEvaluatedKey"
     }
 
+    public init(items: [Item], count: Int, scannedCount: Int, lastEvaluatedKey: Item?) {
+        self.items = items
+        self.count = count
+        self.scannedCount = scannedCount
+        self.lastEvaluatedKey = lastEvaluatedKey
+    }
+
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         items = try container.decodeIfPresent([Item].self, forKey: .items) ?? []

@@ -21,6 +21,6 @@ struct AIUsageCommand: AsyncParsableCommand {
                                            (default /tmp/ai_usage.jsonl)
               ENVIRONMENT, USER_ID         context defaults for recorded metrics
             """,
-        subcommands: [TableCommand.self, RecordCommand.self, SeedCommand.self, ReplayCommand.self, InvokeCommand.self]
+        subcommands: [TableCommand.self, RecordCommand.self, SeedCommand.self, ReplayCommand.self, InvokeCommand.self, EmulateCommand.self, ServeCommand.self]
     )
 }

@@ -1,0 +1,2 @@
+// `ExactDecimal` and `JSONValue` are part of this module's API (costs, reports, metrics as JSON).
+@_exported import ExactJSON

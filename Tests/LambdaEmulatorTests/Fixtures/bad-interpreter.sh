@@ -1,0 +1,3 @@
+#!/nonexistent/interpreter
+# A bootstrap whose interpreter does not exist: the process cannot start at all.
+exit 0
