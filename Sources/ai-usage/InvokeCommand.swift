@@ -2,6 +2,7 @@ import AIUsage
 import AIUsageAPI
 import ArgumentParser
 import Foundation
+import LambdaRuntime
 
 struct InvokeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,20 +14,28 @@ struct InvokeCommand: AsyncParsableCommand {
             standard input. Each handler result (the proxy response object) is printed as one JSON \
             line, in order; with --pretty the answer's body is printed as indented JSON after a \
             header line instead. The table and AWS settings come from the environment, as in \
-            Lambda. Exits 1 if an event could not be read or an answer is a 5xx.
+            Lambda, with --env-vars (SAM's format) on top; each event gets a context like the \
+            emulator's: a fresh request id and a deadline --timeout seconds away. Exits 1 if an \
+            event could not be read or an answer is a 5xx.
             """
     )
 
+    @OptionGroup var function: FunctionOptions
     @Argument(help: "Event files ('-' for standard input).") var events: [String]
     @Flag(help: "Print each answer's status and its body as indented JSON, for people.") var pretty = false
 
     func validate() throws {
+        if function.bootstrap != nil || function.concurrency != 1 {
+            throw ValidationError("--bootstrap and --concurrency do not apply to invoke, which runs the handler in-process; use 'ai-usage emulate' to run a bootstrap")
+        }
         if events.isEmpty { throw ValidationError("give at least one event file (or '-' for standard input)") }
     }
 
     func run() async throws {
         try await reportingErrors {
-            let handler = AIUsageHandler(environment: ProcessInfo.processInfo.environment)
+            let environment = ProcessInfo.processInfo.environment.merging(try function.environmentFileVariables()) { $1 }
+                .merging(["AWS_LAMBDA_FUNCTION_NAME": function.functionName, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": String(function.memory)]) { $1 }
+            let handler = AIUsageHandler(environment: environment)
             var failed = false
             for path in events {
                 let bytes: [UInt8]
@@ -37,7 +46,8 @@ struct InvokeCommand: AsyncParsableCommand {
                     failed = true
                     continue
                 }
-                let result = await handler.handle(bytes)
+                let context = LambdaContext.local(timeout: .milliseconds(Int(function.timeout * 1000)), environment: environment)
+                let result = try await handler.handle(bytes, context: context)
                 let parsed = try? JSONValue.parse(result)
                 let status = parsed?["statusCode"]?.intValue ?? 0
                 if status >= 500 { failed = true }

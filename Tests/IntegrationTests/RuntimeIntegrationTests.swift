@@ -1,0 +1,205 @@
+import AIUsage
+import DynamoDB
+import Foundation
+import LambdaEmulator
+import CurlHTTP
+import TestSupport
+import Testing
+
+/// The real `bootstrap` (our runtime + `AIUsageHandler`) under the emulator, against the real
+/// server `make test` started: what Lambda would do to it, without AWS or Docker.
+@Suite(.serialized) struct RuntimeIntegrationTests {
+    /// The bootstrap built next to the test bundle (`swift build --build-tests` builds it).
+    static var bootstrap: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("bootstrap").path
+    }
+
+    func emulator(table: String?, timeout: Duration = .seconds(20), faults: Bool = true) throws -> LambdaEmulator {
+        var environment = ["AI_USAGE_CACHE_TTL_SECONDS": "0"]
+        if let table { environment["DYNAMODB_TABLE_NAME"] = table }
+        if faults { environment["AI_USAGE_BOOTSTRAP_FAULTS"] = "1" }
+        return try LambdaEmulator(configuration: LambdaEmulatorConfiguration(
+            bootstrap: Self.bootstrap, timeout: timeout, environment: environment, functionOutput: { _ in }
+        ))
+    }
+
+    func report(_ parameters: String) -> [UInt8] {
+        Array(#"{"queryStringParameters":{\#(parameters)}}"#.utf8)
+    }
+
+    func body(_ result: LambdaInvocationResult) throws -> JSONValue? {
+        let proxy = try JSONValue.parse(try #require(result.response))
+        return try proxy["body"]?.stringValue.map { try JSONValue.parse($0) }
+    }
+
+    /// A table with three known calls on 2026-11-05.
+    func withSeededTable(_ body: (String) async throws -> Void) async throws {
+        let client = try IntegrationEnvironment.client()
+        try await IntegrationEnvironment.withTable(client) { table in
+            let items = try [("openai", "gpt-4o", "0.0125"), ("anthropic", "claude-3-haiku-20240307", "0.001"), ("openai", "gpt-4o-mini", "0.0002")]
+                .enumerated().map { index, row in
+                    try MetricItemCodec.item(for: AIUsageMetric(
+                        service: row.0, model: row.1, operation: "completion",
+                        timestamp: UTCTimestamp(year: 2026, month: 11, day: 5, hour: 8 + index), requestId: "rt\(index)",
+                        inputTokens: 100, outputTokens: 10, costUSD: ExactDecimal(row.2)))
+                }
+            #expect(await client.batchWriteItem(tableName: table, requests: items.map { .put($0) }).isComplete)
+            try await body(table)
+        }
+    }
+
+    @Test func threeEventsGiveThreeAnswersInOrderAndFailuresDoNotStopTheLoop() async throws {
+        try await withSeededTable { table in
+            let emulator = try emulator(table: table)
+            defer { Task { await emulator.shutdown() } }
+            let day = #""start_date":"2026-11-05","end_date":"2026-11-05""#
+            let all = await emulator.invoke(report(day + #","aggregation":"service""#))
+            let openai = await emulator.invoke(report(day + #","service":"openai""#))
+            let refused = await emulator.invoke(report(#""end_date":"2026-02-30""#))
+            #expect([all, openai, refused].map(\.status) == [.success, .success, .success])
+            #expect(try body(all)?["summary"]?["total_cost_usd"]?.numberText == "0.0137")
+            #expect(try body(all)?["aggregations"]?["by_service"]?["anthropic"]?["api_calls"]?.intValue == 1)
+            #expect(try body(openai)?["summary"]?["total_api_calls"]?.intValue == 2)
+            #expect(try JSONValue.parse(try #require(refused.response))["statusCode"]?.intValue == 400)
+
+            // The handler fails: an error result, and the same process answers the next event.
+            let failed = await emulator.invoke(Array(#"{"ai_usage_fault":"throw"}"#.utf8))
+            #expect(failed.status == .error)
+            #expect(failed.errorMessage?.contains("injected fault") == true)
+            let after = await emulator.invoke(report(day))
+            #expect(after.status == .success)
+            #expect(try body(after)?["summary"]?["total_api_calls"]?.intValue == 3)
+            #expect(emulator.processCount == 1)
+        }
+    }
+
+    @Test func aMissingTableNameIsAnInitError() async throws {
+        let emulator = try emulator(table: nil)
+        defer { Task { await emulator.shutdown() } }
+        let result = await emulator.invoke(report(""))
+        #expect(result.status == .error)
+        #expect(result.errorType == "Runtime.ConfigInvalid")
+        #expect(result.errorMessage == "DYNAMODB_TABLE_NAME is not set")
+    }
+
+    @Test func aTimeoutKillsTheProcessAndTheNextEventStillWorks() async throws {
+        try await withSeededTable { table in
+            let emulator = try emulator(table: table, timeout: .seconds(2))
+            defer { Task { await emulator.shutdown() } }
+            let slow = await emulator.invoke(Array(#"{"ai_usage_fault":"sleep","seconds":30}"#.utf8))
+            #expect(slow.status == .timeout)
+            #expect(slow.errorMessage == "Task timed out after 2.00 seconds")
+            let next = await emulator.invoke(report(#""start_date":"2026-11-05","end_date":"2026-11-05""#))
+            #expect(next.status == .success)
+            #expect(try body(next)?["summary"]?["total_api_calls"]?.intValue == 3)
+        }
+    }
+
+    @Test func aResponseOverSixMegabytesIsRefusedAndReported() async throws {
+        try await withSeededTable { table in
+            let emulator = try emulator(table: table)
+            defer { Task { await emulator.shutdown() } }
+            let big = await emulator.invoke(Array(#"{"ai_usage_fault":"big","bytes":7000000}"#.utf8))
+            #expect(big.status == .error)
+            #expect(big.errorType == "Function.ResponseSizeTooLarge")
+            #expect(await emulator.invoke(report(#""start_date":"2026-11-05","end_date":"2026-11-05""#)).status == .success)
+        }
+    }
+
+    @Test func aKilledBootstrapIsACrashAndTheNextEventStillWorks() async throws {
+        try await withSeededTable { table in
+            let emulator = try emulator(table: table)
+            defer { Task { await emulator.shutdown() } }
+            let crash = await emulator.invoke(Array(#"{"ai_usage_fault":"crash"}"#.utf8))
+            #expect(crash.status == .crash)
+            #expect(crash.errorType == "Runtime.ExitError")
+            let error = try JSONValue.parse(try #require(crash.error))
+            #expect(error["signal"]?.intValue == 9, "\(crash.jsonLine)")
+            let next = await emulator.invoke(report(#""start_date":"2026-11-05","end_date":"2026-11-05""#))
+            #expect(next.status == .success)
+        }
+    }
+}
+
+/// `ai-usage emulate` and `ai-usage serve` as a user runs them, against the real server.
+@Suite(.serialized) struct EmulateAndServeCLITests {
+    static var binaries: URL { URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent() }
+
+    @Test func emulateRunsTheRealBootstrapOnEventFiles() async throws {
+        _ = try IntegrationEnvironment.configuration()
+        let client = try IntegrationEnvironment.client()
+        try await IntegrationEnvironment.withTable(client) { table in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("it-emulate-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let env = directory.appendingPathComponent("env.json")
+            try Data(#"{"AIUsageFunction": {"DYNAMODB_TABLE_NAME": "\#(table)"}}"#.utf8).write(to: env)
+            let events = HandlerEvents.directory
+            let output = try await offPoolRun(Self.binaries.appendingPathComponent("ai-usage").path, [
+                "emulate", "--env-vars", env.path, "--timeout", "20",
+                events.appendingPathComponent("format-rest-v1-no-parameters.json").path,
+                events.appendingPathComponent("bad-date-impossible.json").path,
+            ])
+            #expect(output.status == 0, "\(output.stderr)")
+            let lines = output.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.count == 2)
+            let results = try lines.map { try JSONValue.parse($0) }
+            #expect(results.map { $0["status"]?.stringValue } == ["success", "success"])
+            #expect(results[0]["response"]?["statusCode"]?.intValue == 200)
+            #expect(results[1]["response"]?["statusCode"]?.intValue == 400)
+        }
+    }
+
+    @Test func serveAnswersCurlLikeAPIGateway() async throws {
+        _ = try IntegrationEnvironment.configuration()
+        let client = try IntegrationEnvironment.client()
+        try await IntegrationEnvironment.withTable(client) { table in
+            let port = 20_000 + Int.random(in: 0..<20_000)
+            let process = Process()
+            process.executableURL = Self.binaries.appendingPathComponent("ai-usage")
+            process.arguments = ["serve", "--port", String(port)]
+            process.environment = ProcessInfo.processInfo.environment.merging(["DYNAMODB_TABLE_NAME": table]) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            defer { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+            let http = CurlHTTPClient(maxConnections: 1)
+            func get(_ path: String, method: String = "GET") async throws -> HTTPResponse {
+                for _ in 0..<100 {
+                    if let response = try? await http.send(HTTPRequest(method: method, url: "http://127.0.0.1:\(port)\(path)")) { return response }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                throw HTTPError(kind: .connectionRefused, message: "serve did not start", url: path)
+            }
+            let report = try await get("/ai_usage?aggregation=day,service")
+            #expect(report.status == 200)
+            #expect(try JSONValue.parse(report.body)["summary"]?["total_api_calls"]?.intValue == 0)
+            #expect(report.headers["Access-Control-Allow-Origin"] == "*")
+            #expect(try await get("/ai_usage?start_date=2026-02-30").status == 400)
+            #expect(try await get("/ai_usage", method: "OPTIONS").status == 204)
+            #expect(try await get("/nothing-here").status == 404)
+        }
+    }
+}
+
+enum HandlerEvents {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("events")
+}
+
+/// Runs a command to completion off the cooperative pool.
+func offPoolRun(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+    try await offPool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+}
