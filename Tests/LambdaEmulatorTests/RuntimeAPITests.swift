@@ -104,16 +104,18 @@ import Testing
     }
 
     @Test func waitingForABusySandboxDoesNotCountAgainstTheTimeout() async throws {
-        try await withEmulator("sleep-bootstrap.sh", timeout: .seconds(1)) { emulator, scratch in
+        // Each call sleeps 3 s under a 4.5 s timeout: if the second one's wait for the single
+        // sandbox counted, it would run out at 6 s. (Margins wide enough for a busy 2-core machine.)
+        try await withEmulator("sleep-bootstrap.sh", timeout: .milliseconds(4500)) { emulator, scratch in
             let results = await withTaskGroup(of: LambdaInvocationResult.self) { group in
                 for index in 0..<2 {
-                    group.addTask { await emulator.invoke(#"{"sleep": 0.6, "i": \#(index)}"#) }
+                    group.addTask { await emulator.invoke(#"{"sleep": 3, "i": \#(index)}"#) }
                 }
                 var all: [LambdaInvocationResult] = []
                 for await result in group { all.append(result) }
                 return all
             }
-            // One sandbox: the second waited about 0.6 s, then had its own full second.
+            // One sandbox: the second waited about 3 s, then had its own full 4.5 s.
             #expect(results.map(\.status) == [.success, .success])
             let pids = try await scratch.lines("pids")
             #expect(pids.count == 1)
