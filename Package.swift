@@ -66,7 +66,7 @@ let package = Package(
         // `make bench`: figures for docs/benchmarks.md (never run by the tests).
         .executableTarget(
             name: "ai-usage-bench",
-            dependencies: ["AIUsage", "AIUsageAPI", "DynamoDB", "CurlHTTP"],
+            dependencies: ["AIUsage", "AIUsageAPI", "DynamoDB", "CurlHTTP", "LambdaRuntime", "LambdaEmulator"],
             swiftSettings: strict
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),

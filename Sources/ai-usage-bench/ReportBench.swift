@@ -1,11 +1,14 @@
 import AIUsage
+import CurlHTTP
 import DynamoDB
 import Foundation
 
 /// Part 4: the report path in-process, on the Query pages of a month: how fast the bytes can be
-/// parsed at all (`JSONValue.parse`, "raw parse"), against what the handler does with them
-/// (`JSONDecoder` into `QueryPage`, as `DynamoDBClient.queryPage` decodes, then every item into
-/// a `UsageAggregate` of all five levels, then the report).
+/// parsed at all (`JSONValue.parse`, "raw parse"), against what the handler does with them:
+/// (b) each page decoded as `DynamoDBClient.queryPage` decodes it (`JSONValue.parse`, then each
+/// item's attributes with `AttributeValue(wire:)`), every item folded into a `UsageAggregate` of
+/// all five levels, then the report; and (c) the same through `DynamoDBClient.queryPage` itself
+/// over an in-memory transport (so with the request's signing and the response's CRC32 check).
 struct ParseFigures: Codable {
     var pages: Int
     var items: Int
@@ -14,21 +17,27 @@ struct ParseFigures: Codable {
     /// Items/s of `JSONValue.parse` of every page.
     var rawParse: Throughput
     var rawParseMBPerSecond: Double
-    /// Items/s of decode + aggregate + report, the whole real path.
+    /// Items/s of decode + aggregate + report, (b).
     var decodeAggregate: Throughput
     var decodeAggregateMBPerSecond: Double
-    /// decodeAggregate.median / rawParse.median.
+    /// decodeAggregate.median / rawParse.median: the goal's figure.
     var ratio: Double
-    /// Where the real path's time went, from its median run (seconds).
+    /// Items/s of (c): `DynamoDBClient.queryPage` on an in-memory transport + aggregate + report.
+    var clientAggregate: Throughput
+    /// clientAggregate.median / rawParse.median.
+    var clientRatio: Double
+    /// Where (b)'s time went, from its median run (seconds).
     var breakdown: Breakdown
-    /// The report of the real path matches the items: calls, cost, tokens.
+    /// The reports of (b) and (c) match the items: calls, cost, tokens.
     var verified: Bool
     var reportBytes: Int
 
     struct Breakdown: Codable {
         var totalSeconds: Double
-        /// `JSONDecoder().decode(QueryPage.self, from: Data(bytes))`, every page.
-        var decodeSeconds: Double
+        /// `JSONValue.parse` of every page, inside (b).
+        var parseSeconds: Double
+        /// The parsed tree into `[Item]` (`AttributeValue(wire:)` for every attribute).
+        var buildSeconds: Double
         /// `aggregate.add(item)` for every item.
         var aggregateSeconds: Double
         /// `report(...)` and its serialization.
@@ -39,10 +48,33 @@ struct ParseFigures: Codable {
         var rowReadItemsPerSecond: Double
         /// `aggregate.add(item)` alone (row + grouping), items/s.
         var addItemsPerSecond: Double
-        /// `JSONDecoder` alone, items/s.
+        /// parse + build, items/s.
         var decodeItemsPerSecond: Double
-        /// For comparison: `JSONValue.parse` plus building the same `[Item]`s from its tree, items/s.
-        var parseAndBuildItemsPerSecond: Double
+        /// For comparison, the previous decoder: `JSONDecoder().decode(QueryPage.self, from: Data(bytes))`, items/s.
+        var jsonDecoderItemsPerSecond: Double
+    }
+}
+
+/// Hands out the pages in order, as DynamoDB would answer one Query after another.
+final class PageTransport: HTTPTransport, @unchecked Sendable {
+    private let pages: [ResponsePage]
+    private let lock = NSLock()
+    private var next = 0
+
+    init(pages: [ResponsePage]) { self.pages = pages }
+
+    func rewind() { lock.withLock { next = 0 } }
+
+    func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
+        let page: ResponsePage = lock.withLock {
+            defer { next = (next + 1) % pages.count }
+            return pages[next]
+        }
+        return HTTPResponse(status: 200, headers: [
+            "Content-Type": DynamoDBClient.contentType,
+            "x-amz-crc32": String(page.crc32),
+            "x-amzn-RequestId": "bench",
+        ], body: page.body)
     }
 }
 
@@ -65,65 +97,132 @@ enum ReportBench {
 
     struct RealRun {
         var total: Duration
-        var decode: Duration
+        var parse: Duration
+        var build: Duration
         var aggregate: Duration
         var report: Duration
         var result: UsageAggregate
         var reportBytes: [UInt8]
     }
 
-    /// The handler's path over `pages`: decode each as the client does, fold its items, drop it;
-    /// then the report and its JSON.
+    /// A page's items, decoded as `DynamoDBClient.queryPage` decodes them (whose own
+    /// `QueryPage(wire:)` is internal to DynamoDB): every item's attributes with the public
+    /// `AttributeValue(wire:)`.
+    static func items(_ page: JSONValue) -> [Item] {
+        guard case .array(let elements)? = page["Items"] else { preconditionFailure("a bench page has no Items") }
+        var items: [Item] = []
+        items.reserveCapacity(elements.count)
+        for element in elements {
+            guard case .object(let members) = element else { preconditionFailure("a bench item is not an object") }
+            var item = Item(minimumCapacity: members.count)
+            for member in members {
+                do {
+                    item[member.key] = try AttributeValue(wire: member.value)
+                } catch {
+                    preconditionFailure("a bench attribute does not decode: \(error)")
+                }
+            }
+            items.append(item)
+        }
+        return items
+    }
+
+    /// (b): decode each page as the client does, fold its items, drop it; then the report.
     static func decodeAndAggregate(_ pages: [[UInt8]], start: CivilDate, end: CivilDate) -> RealRun {
-        let decoder = JSONDecoder()
         var aggregate = UsageAggregate(levels: levels)
-        var decode = Duration.zero
+        var parse = Duration.zero
+        var build = Duration.zero
         var fold = Duration.zero
         let started = clock.now
         for bytes in pages {
             let t0 = clock.now
-            let page: QueryPage
+            let tree: JSONValue
             do {
-                page = try decoder.decode(QueryPage.self, from: Data(bytes))
+                tree = try JSONValue.parse(bytes)
             } catch {
-                preconditionFailure("JSONDecoder refused a bench page: \(error)")
+                preconditionFailure("a bench page is not JSON: \(error)")
             }
             let t1 = clock.now
-            for item in page.items { aggregate.add(item) }
+            let page = items(tree)
             let t2 = clock.now
-            decode += t1 - t0
-            fold += t2 - t1
+            for item in page { aggregate.add(item) }
+            let t3 = clock.now
+            parse += t1 - t0
+            build += t2 - t1
+            fold += t3 - t2
         }
-        let t3 = clock.now
+        let t4 = clock.now
         let query = UsageQuery(start: start, end: end, aggregation: levels)
         let body = aggregate.report(start: start, end: end, query: query.echo).serializedBytes()
         let finished = clock.now
-        return RealRun(total: finished - started, decode: decode, aggregate: fold, report: finished - t3, result: aggregate, reportBytes: body)
+        return RealRun(total: finished - started, parse: parse, build: build, aggregate: fold, report: finished - t4, result: aggregate, reportBytes: body)
+    }
+
+    /// (c): the same through `DynamoDBClient.queryPage` on the in-memory transport.
+    static func clientAndAggregate(_ client: DynamoDBClient, transport: PageTransport, pages: Int, start: CivilDate, end: CivilDate) async -> (Duration, UsageAggregate) {
+        transport.rewind()
+        let input = QueryInput(
+            tableName: "ai-usage-bench", indexName: "GSI2", keyConditionExpression: "GSI2PK = :pk AND GSI2SK BETWEEN :from AND :to",
+            expressionAttributeValues: [":pk": .s("AI_USAGE_COST"), ":from": .s("COST#\(start.text)"), ":to": .s("COST#\(end.text)#~")]
+        )
+        var aggregate = UsageAggregate(levels: levels)
+        let started = clock.now
+        for _ in 0..<pages {
+            let page: QueryPage
+            do {
+                page = try await client.queryPage(input)
+            } catch {
+                preconditionFailure("DynamoDBClient.queryPage refused a bench page: \(error)")
+            }
+            for item in page.items { aggregate.add(item) }
+        }
+        let query = UsageQuery(start: start, end: end, aggregation: levels)
+        _ = aggregate.report(start: start, end: end, query: query.echo).serializedBytes()
+        return (clock.now - started, aggregate)
     }
 
     /// `runs` interleaved runs of each after one warm-up of each.
-    static func run(_ pages: [[UInt8]], expected: ExpectedTotals, start: CivilDate, end: CivilDate, runs: Int) -> ParseFigures {
+    static func run(_ responsePages: [ResponsePage], expected: ExpectedTotals, start: CivilDate, end: CivilDate, runs: Int) async throws -> ParseFigures {
+        let pages = responsePages.map(\.body)
         let bytes = pages.reduce(0) { $0 + $1.count }
+        let transport = PageTransport(pages: responsePages)
+        let client = DynamoDBClient(
+            configuration: try DynamoDBConfiguration.fromEnvironment([
+                "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDBENCHPAGES", "AWS_SECRET_ACCESS_KEY": "bench-pages-secret",
+                "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9",
+            ]),
+            transport: transport
+        )
+        func matches(_ aggregate: UsageAggregate) -> Bool {
+            aggregate.totalAPICalls == expected.apiCalls && aggregate.itemCount == expected.items
+                && aggregate.totalCost == expected.cost && aggregate.totalTokens == expected.tokens && aggregate.invalidItems == 0
+        }
         _ = rawParse(pages)
         _ = decodeAndAggregate(pages, start: start, end: end)
+        _ = await clientAndAggregate(client, transport: transport, pages: pages.count, start: start, end: end)
         var rawRates: [Double] = []
         var realRuns: [RealRun] = []
+        var clientRates: [Double] = []
+        var clientVerified = true
         for index in 1...runs {
             let (rawTime, found) = rawParse(pages)
             precondition(found == expected.items, "raw parse found \(found) items, expected \(expected.items)")
             rawRates.append(Double(found) / rawTime.seconds)
             let real = decodeAndAggregate(pages, start: start, end: end)
             realRuns.append(real)
+            let (clientTime, clientResult) = await clientAndAggregate(client, transport: transport, pages: pages.count, start: start, end: end)
+            clientRates.append(Double(expected.items) / clientTime.seconds)
+            clientVerified = clientVerified && matches(clientResult)
             say("   run \(index): raw parse \(grouped(rawRates.last!)) items/s (\(fixed(rawTime.seconds * 1000, 0)) ms); "
                 + "decode + aggregate + report \(grouped(Double(expected.items) / real.total.seconds)) items/s (\(fixed(real.total.seconds * 1000, 0)) ms: "
-                + "decode \(fixed(real.decode.seconds * 1000, 0)), aggregate \(fixed(real.aggregate.seconds * 1000, 0)), report \(fixed(real.report.seconds * 1000, 1)))")
+                + "parse \(fixed(real.parse.seconds * 1000, 0)), build items \(fixed(real.build.seconds * 1000, 0)), aggregate \(fixed(real.aggregate.seconds * 1000, 0)), report \(fixed(real.report.seconds * 1000, 1))); "
+                + "through DynamoDBClient.queryPage \(grouped(clientRates.last!)) items/s (\(fixed(clientTime.seconds * 1000, 0)) ms)")
         }
         let raw = Throughput(runs: rawRates)
         let real = Throughput(runs: realRuns.map { Double(expected.items) / $0.total.seconds })
+        let viaClient = Throughput(runs: clientRates)
         let median = realRuns.sorted { $0.total < $1.total }[realRuns.count / 2]
-        let aggregate = median.result
-        let verified = aggregate.totalAPICalls == expected.apiCalls && aggregate.itemCount == expected.items
-            && aggregate.totalCost == expected.cost && aggregate.totalTokens == expected.tokens && aggregate.invalidItems == 0
+        let verified = matches(median.result) && clientVerified
 
         let sample = Array(pages.prefix(12))
         let split = splitAggregate(sample)
@@ -139,32 +238,32 @@ enum ReportBench {
             decodeAggregate: real,
             decodeAggregateMBPerSecond: rounded(Double(bytes) / 1e6 / realMedianSeconds, places: 1),
             ratio: rounded(real.median / raw.median, places: 3),
+            clientAggregate: viaClient,
+            clientRatio: rounded(viaClient.median / raw.median, places: 3),
             breakdown: ParseFigures.Breakdown(
                 totalSeconds: rounded(median.total.seconds, places: 3),
-                decodeSeconds: rounded(median.decode.seconds, places: 3),
+                parseSeconds: rounded(median.parse.seconds, places: 3),
+                buildSeconds: rounded(median.build.seconds, places: 3),
                 aggregateSeconds: rounded(median.aggregate.seconds, places: 3),
                 reportSeconds: rounded(median.report.seconds, places: 4),
-                otherSeconds: rounded((median.total - median.decode - median.aggregate - median.report).seconds, places: 3),
+                otherSeconds: rounded((median.total - median.parse - median.build - median.aggregate - median.report).seconds, places: 3),
                 rowReadItemsPerSecond: rounded(split.rowRead),
                 addItemsPerSecond: rounded(split.add),
-                decodeItemsPerSecond: rounded(Double(expected.items) / median.decode.seconds),
-                parseAndBuildItemsPerSecond: rounded(split.parseAndBuild)
+                decodeItemsPerSecond: rounded(Double(expected.items) / (median.parse + median.build).seconds),
+                jsonDecoderItemsPerSecond: rounded(split.jsonDecoder)
             ),
             verified: verified,
             reportBytes: median.reportBytes.count
         )
     }
 
-    /// On a sample of pages, decoded once: `UsageRow(item:)` alone, `aggregate.add(item)`
-    /// alone, and `JSONValue.parse` + building the `[Item]`s (what a decoder without
-    /// `Codable` would cost), each as items/s (best of 3).
-    static func splitAggregate(_ pages: [[UInt8]]) -> (rowRead: Double, add: Double, parseAndBuild: Double) {
-        let decoder = JSONDecoder()
-        let items = pages.flatMap { (try? decoder.decode(QueryPage.self, from: Data($0)))?.items ?? [] }
+    /// On a sample of pages: `UsageRow(item:)` alone and `aggregate.add(item)` alone (best of 3),
+    /// and the previous decoder, `JSONDecoder` into `QueryPage` (one pass), each as items/s.
+    static func splitAggregate(_ pages: [[UInt8]]) -> (rowRead: Double, add: Double, jsonDecoder: Double) {
+        let items = pages.flatMap { page in (try? JSONValue.parse(page)).map { Self.items($0) } ?? [] }
         guard !items.isEmpty else { return (0, 0, 0) }
         var rowBest = Duration.seconds(1_000)
         var addBest = Duration.seconds(1_000)
-        var buildBest = Duration.seconds(1_000)
         for _ in 0..<3 {
             var cost = ExactDecimal.zero
             var started = clock.now
@@ -177,32 +276,14 @@ enum ReportBench {
             for item in items { aggregate.add(item) }
             addBest = min(addBest, clock.now - started)
             precondition(aggregate.itemCount == items.count)
-
-            started = clock.now
-            var built = 0
-            for page in pages {
-                guard let value = try? JSONValue.parse(page), case .array(let list)? = value["Items"] else { continue }
-                for element in list { if let item = self.item(element) { built &+= item.count } }
-            }
-            buildBest = min(buildBest, clock.now - started)
-            precondition(built > 0)
         }
+        let decoder = JSONDecoder()
+        let started = clock.now
+        var decoded = 0
+        for page in pages { decoded &+= (try? decoder.decode(QueryPage.self, from: Data(page)))?.items.count ?? 0 }
+        let decoderTime = clock.now - started
+        precondition(decoded == items.count, "JSONDecoder decoded \(decoded) items, the wire decoder \(items.count)")
         let count = Double(items.count)
-        return (count / rowBest.seconds, count / addBest.seconds, count / buildBest.seconds)
-    }
-
-    /// An `Item` from the parsed JSON of one (`S`/`N` only) item.
-    private static func item(_ value: JSONValue) -> Item? {
-        guard case .object(let members) = value else { return nil }
-        var item = Item(minimumCapacity: members.count)
-        for member in members {
-            guard case .object(let typed) = member.value, typed.count == 1 else { return nil }
-            switch (typed[0].key, typed[0].value) {
-            case ("S", .string(let text)): item[member.key] = .s(text)
-            case ("N", .string(let text)): item[member.key] = .n(text)
-            default: return nil
-            }
-        }
-        return item
+        return (count / rowBest.seconds, count / addBest.seconds, count / decoderTime.seconds)
     }
 }

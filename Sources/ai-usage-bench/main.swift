@@ -1,8 +1,10 @@
 // ai-usage-bench: what the tracker costs the caller, how fast metrics reach a local
 // DynamoDB-compatible server, and the report path of `GET /ai_usage` (Query pages decoded and
 // aggregated in-process against a raw parse; the handler end to end for 1, 7 and 30 days, with
-// peak RSS). `make bench` builds it in release mode and runs it under
-// scripts/with-local-dynamodb; the results are written up in docs/benchmarks.md.
+// peak RSS), and the runtime (no-op invocations through the emulator against the bare loopback
+// round trip; the real bootstrap's cold start and size). `make bench` builds it in release mode
+// and runs it under scripts/with-local-dynamodb; the results are written up in
+// docs/benchmarks.md.
 //
 // Prints a human-readable report, then one final line of JSON with every figure.
 
@@ -10,6 +12,10 @@ import AIUsage
 import DynamoDB
 import Foundation
 
+// Re-run by part 6 as a no-op custom runtime under the emulator (see RuntimeBench.swift).
+if NoopRuntime.requested { NoopRuntime.main() }
+// `ai-usage-bench --runtime-only`: part 6 alone, its lines and its JSON.
+if CommandLine.arguments.dropFirst().first == RuntimeBench.onlyFlag { await RuntimeBench.standalone() }
 // Re-run by part 5 as the process that answers one range (see HandlerPathBench.swift).
 if CommandLine.arguments.dropFirst().first == HandlerChild.flag { await HandlerChild.main() }
 
@@ -43,6 +49,11 @@ enum Target {
     /// Memory flat as the range grows: 30 days (4.3x the items of 7 days, 8 segments in flight
     /// instead of 7) may add at most 1.25x the peak RSS growth of 7 days.
     static let monthToWeekGrowth = 1.25
+    /// The runtime: an invocation through emulator + runtime may cost at most 2.5 bare loopback
+    /// HTTP round trips (the floor is 2: the `/next` answer and the `/response` post).
+    static let roundTripsPerInvocation = 2.5
+    /// The real bootstrap: process start to its first response under 20 ms.
+    static let coldStartMilliseconds = 20.0
 }
 
 struct Check: Codable {
@@ -51,6 +62,8 @@ struct Check: Codable {
     var unit: String
     var target: String
     var met: Bool
+    /// The bound, for the ratio column (nil: worked out from the unit, as before).
+    var limit: Double? = nil
 }
 
 struct Report: Codable {
@@ -75,6 +88,8 @@ struct Report: Codable {
     var reportSkipped: [String]
     /// RSS the bench's own process took on to build the report pages (the replay server's data).
     var replayPagesRSSKB: Int
+    var runtime: RuntimeFigures?
+    var runtimeSkipped: String?
     var checks: [Check]
     var loadAverageAtEnd: String
     var totalSeconds: Double
@@ -220,20 +235,23 @@ say()
 
 // 4. In-process: raw parse against decode + aggregate.
 let month = reportRanges[2]
-let monthPages = month.segments.flatMap { $0.pages.map(\.body) }
+let monthPages = month.segments.flatMap(\.pages)
 say("4. report path in-process: the \(month.label)' \(monthPages.count) Query pages (\(grouped(Double(month.expected.items))) items), \(parseRuns) interleaved runs after a warm-up")
-say("   raw parse = JSONValue.parse of each page; real path = JSONDecoder().decode(QueryPage.self, from: Data(page)) + UsageAggregate.add for every item (5 levels), then report + JSON")
-let parse = ReportBench.run(monthPages, expected: month.expected, start: month.start, end: month.end, runs: parseRuns)
+say("   raw parse = JSONValue.parse of each page; real path = each page decoded as DynamoDBClient.queryPage does (JSONValue.parse, AttributeValue(wire:) for every attribute) + UsageAggregate.add for every item (5 levels), then report + JSON;")
+say("   and the same through DynamoDBClient.queryPage itself on an in-memory transport (request signed, response CRC32 checked)")
+let parse = try await ReportBench.run(monthPages, expected: month.expected, start: month.start, end: month.end, runs: parseRuns)
 say("   report: \(grouped(Double(parse.reportBytes))) bytes; totals \(parse.verified ? "match the items (calls, cost, tokens)" : "DO NOT MATCH the items")")
-if parse.ratio < Target.aggregateToParseRatio {
+do {
     let b = parse.breakdown
     func share(_ part: Double) -> String { "\(fixed(part * 1000, 0)) ms (\(fixed(part / b.totalSeconds * 100, 0))%)" }
-    say("   BELOW THE GOAL: decode + aggregate runs at \(fixed(parse.ratio * 100, 0))% of raw parse speed (goal >= \(fixed(Target.aggregateToParseRatio * 100, 0))%). Where the time goes (median run, \(fixed(b.totalSeconds * 1000, 0)) ms):")
-    say("     JSONDecoder (QueryPage)   \(share(b.decodeSeconds))  = \(grouped(b.decodeItemsPerSecond)) items/s")
+    say("   decode + aggregate runs at \(fixed(parse.ratio * 100, 0))% of raw parse speed (goal >= \(fixed(Target.aggregateToParseRatio * 100, 0))%: \(parse.ratio >= Target.aggregateToParseRatio ? "met" : "NOT MET")); "
+        + "through DynamoDBClient.queryPage \(fixed(parse.clientRatio * 100, 0))%. Where the time goes (median run, \(fixed(b.totalSeconds * 1000, 0)) ms):")
+    say("     JSONValue.parse           \(share(b.parseSeconds))")
+    say("     items (AttributeValue)    \(share(b.buildSeconds))  parse + build = \(grouped(b.decodeItemsPerSecond)) items/s")
     say("     UsageAggregate.add        \(share(b.aggregateSeconds))  = \(grouped(Double(parse.items) / b.aggregateSeconds)) items/s; alone on 12 pages: \(grouped(b.addItemsPerSecond)) items/s, of which UsageRow(item:) alone \(grouped(b.rowReadItemsPerSecond)) items/s")
     say("     report + JSON             \(share(b.reportSeconds))")
     say("     freeing pages, the loop   \(share(b.otherSeconds))")
-    say("     for comparison: JSONValue.parse + building the same [Item]s: \(grouped(b.parseAndBuildItemsPerSecond)) items/s (12 pages)")
+    say("     for comparison, the previous decoder (JSONDecoder into QueryPage): \(grouped(b.jsonDecoderItemsPerSecond)) items/s (12 pages)")
 }
 say()
 
@@ -329,6 +347,22 @@ do {
 }
 say()
 
+// 6. The runtime.
+say("6. the runtime: \(grouped(Double(RuntimeBench.invocationsPerRun))) no-op invocations x \(RuntimeBench.runs) runs through LambdaEmulator.invoke and a LambdaRuntime loop (this binary as the bootstrap),")
+say("   interleaved with \(grouped(Double(RuntimeBench.roundTripsPerRun))) bare loopback HTTP/1.1 round trips per run (CurlConnection, and a raw socket, against a tiny keep-alive server);")
+say("   then the real bootstrap's cold start (an OPTIONS event, 204, no DynamoDB) and size")
+var runtimeFigures: RuntimeFigures?
+var runtimeSkipped: String?
+do {
+    let bootstrapPath = RuntimeBench.findBootstrap()
+    if bootstrapPath == nil { say("   (no bootstrap next to this binary: build it with swift build -c release --product bootstrap, or set BENCH_BOOTSTRAP; its rows are skipped)") }
+    runtimeFigures = try await RuntimeBench.run(bootstrapPath: bootstrapPath)
+} catch {
+    runtimeSkipped = "failed: \(error)"
+    say("   FAILED: \(error)")
+}
+say()
+
 // Results.
 func throughputNotes(_ figure: Throughput, _ counts: RunCounts) -> String {
     let total = runsPerMeasurement * nullSinkRecords
@@ -366,13 +400,15 @@ var reportRows: [[String]] = [
     ["decode + aggregate + report, median of \(parseRuns)", grouped(parse.decodeAggregate.median), "items/s",
      "\(fixed(parse.decodeAggregateMBPerSecond, 1)) MB/s; spread \(fixed(parse.decodeAggregate.spreadPercent, 0))%; totals \(parse.verified ? "match" : "MISMATCH")"],
     ["  ratio (real path / raw parse)", fixed(parse.ratio * 100, 0), "%", "goal >= \(fixed(Target.aggregateToParseRatio * 100, 0))%"],
-    ["  JSONDecoder alone", grouped(parse.breakdown.decodeItemsPerSecond), "items/s",
-     "\(fixed(parse.breakdown.decodeSeconds * 1000, 0)) of \(fixed(parse.breakdown.totalSeconds * 1000, 0)) ms (\(fixed(parse.breakdown.decodeSeconds / parse.breakdown.totalSeconds * 100, 0))%)"],
+    ["through DynamoDBClient.queryPage, median", grouped(parse.clientAggregate.median), "items/s",
+     "\(fixed(parse.clientRatio * 100, 0))% of raw parse; in-memory transport, signing + CRC32 included; spread \(fixed(parse.clientAggregate.spreadPercent, 0))%"],
+    ["  parse + build items (decode)", grouped(parse.breakdown.decodeItemsPerSecond), "items/s",
+     "parse \(fixed(parse.breakdown.parseSeconds * 1000, 0)) + build \(fixed(parse.breakdown.buildSeconds * 1000, 0)) of \(fixed(parse.breakdown.totalSeconds * 1000, 0)) ms (\(fixed((parse.breakdown.parseSeconds + parse.breakdown.buildSeconds) / parse.breakdown.totalSeconds * 100, 0))%)"],
     ["  UsageAggregate.add alone", grouped(Double(parse.items) / parse.breakdown.aggregateSeconds), "items/s",
      "\(fixed(parse.breakdown.aggregateSeconds * 1000, 0)) ms (\(fixed(parse.breakdown.aggregateSeconds / parse.breakdown.totalSeconds * 100, 0))%); UsageRow(item:) alone \(grouped(parse.breakdown.rowReadItemsPerSecond)) items/s"],
     ["  report + JSON", fixed(parse.breakdown.reportSeconds * 1000, 1), "ms", "\(grouped(Double(parse.reportBytes))) bytes"],
     ["  freeing decoded pages, loop", fixed(parse.breakdown.otherSeconds * 1000, 0), "ms", ""],
-    ["  JSONValue.parse + build [Item]", grouped(parse.breakdown.parseAndBuildItemsPerSecond), "items/s", "for comparison, 12 pages"],
+    ["  previous decoder: JSONDecoder", grouped(parse.breakdown.jsonDecoderItemsPerSecond), "items/s", "for comparison, 12 pages"],
 ]
 for figure in rangeFigures {
     reportRows.append([
@@ -382,6 +418,53 @@ for figure in rangeFigures {
 }
 for skipped in reportSkipped { reportRows.append(["skipped", "", "", skipped]) }
 say(table(reportRows))
+say()
+
+var runtimeRows: [[String]] = [["runtime", "value", "unit", "notes"]]
+if let runtime = runtimeFigures {
+    let curl = runtime.curlRoundTripMicroseconds
+    let raw = runtime.rawRoundTripMicroseconds
+    func pathRows(_ path: InvocationPath, goal: Bool) -> [[String]] {
+        [
+            [path.name + " (median of \(runtime.runs))", grouped(path.throughput.median), "invocations/s",
+             "min \(grouped(path.throughput.min)), max \(grouped(path.throughput.max)), spread \(fixed(path.throughput.spreadPercent, 0))%; \(path.failures) failed"],
+            ["  per invocation: 1/rate, p50, p99", "\(fixed(path.microsecondsPerInvocation, 1)) / \(fixed(path.latency.p50, 1)) / \(fixed(path.latency.p99, 1))", "µs",
+             "mean \(fixed(path.latency.mean, 1)), max \(fixed(path.latency.max, 0)); \(grouped(Double(path.latency.calls))) timed"],
+            ["  p50 / curl round trip p50", fixed(path.roundTrips, 2), "round trips", goal ? "goal <= \(fixed(Target.roundTripsPerInvocation, 1)); floor 2; mean / mean \(fixed(runtime.roundTripsPerInvocationMean, 2)); vs raw socket \(fixed(runtime.rawRoundTripsPerInvocation, 2))" : ""],
+            ["  CPU per invocation: bench / runtime", "\(fixed(path.benchCPUMicroseconds, 1)) / \(path.runtimeCPUMicroseconds.map { fixed($0, 1) } ?? "-")", "µs", "user + system over the timed runs"],
+        ]
+    }
+    runtimeRows += pathRows(runtime.noop, goal: true)
+    runtimeRows += pathRows(runtime.bareUnderEmulator, goal: false)
+    runtimeRows += pathRows(runtime.runtimeAgainstTiny, goal: false)
+    runtimeRows += [
+        ["loopback round trip, CurlConnection p50", fixed(curl.p50, 1), "µs", "p99 \(fixed(curl.p99, 1)), mean \(fixed(curl.mean, 1)); run medians \(runtime.curlRoundTripRunMedians.map { fixed($0, 1) }.joined(separator: " / ")); CPU both ends \(fixed(runtime.curlCPUMicrosecondsPerRoundTrip, 1)) µs"],
+        ["loopback round trip, raw socket p50", fixed(raw.p50, 1), "µs", "p99 \(fixed(raw.p99, 1)), mean \(fixed(raw.mean, 1)); CPU both ends \(fixed(runtime.rawCPUMicrosecondsPerRoundTrip, 1)) µs"],
+        ["no-op runtime's first invocation", fixed(runtime.noopFirstInvokeMilliseconds, 1), "ms", "this binary starting as the bootstrap (full Foundation, NIO linked)"],
+    ]
+    if let boot = runtime.bootstrap {
+        runtimeRows += [
+            ["bootstrap size, release", grouped(Double(boot.bytes)), "bytes", boot.path],
+            ["bootstrap size, stripped", boot.strippedBytes.map { grouped(Double($0)) } ?? "n/a", "bytes", boot.stripProblem ?? "strip -o of a copy"],
+            ["process floor: /bin/true spawned + reaped", fixed(boot.binTrueSpawnToExit.median, 2), "ms", "median of \(boot.binTrueSpawnToExit.runs.count); \(boot.sharedObjectsAtFirstNext.map(String.init) ?? "?") shared objects mapped by the bootstrap at its first /next"],
+            ["cold start: spawn -> first /next", fixed(boot.spawnToNext.median, 2), "ms", "median of \(boot.spawnToNext.runs.count); min \(fixed(boot.spawnToNext.min, 2)), p90 \(fixed(boot.spawnToNext.p90, 2)), max \(fixed(boot.spawnToNext.max, 2))"],
+            ["cold start: spawn -> first /response", fixed(boot.spawnToResponse.median, 2), "ms", "median of \(boot.spawnToResponse.runs.count); min \(fixed(boot.spawnToResponse.min, 2)), p90 \(fixed(boot.spawnToResponse.p90, 2)), max \(fixed(boot.spawnToResponse.max, 2)); goal < \(fixed(Target.coldStartMilliseconds, 0)) ms"],
+        ]
+        if let next = boot.strippedSpawnToNext, let response = boot.strippedSpawnToResponse {
+            runtimeRows.append(["  stripped copy: /next, /response", "\(fixed(next.median, 2)) / \(fixed(response.median, 2))", "ms", "medians; /response max \(fixed(response.max, 2))"])
+        }
+        runtimeRows += [
+            ["cold start through the emulator", fixed(boot.emulatorFirstInvoke.median, 2), "ms", "a new LambdaEmulator's first invoke; min \(fixed(boot.emulatorFirstInvoke.min, 2)), max \(fixed(boot.emulatorFirstInvoke.max, 2))"],
+            ["warm OPTIONS through emulator + bootstrap", grouped(boot.warmInvocationsPerSecond), "invocations/s", "p50 \(fixed(boot.warmLatencyMicroseconds.p50, 1)) µs; handler logs a line each"],
+            ["answers checked", boot.verified ? "OK" : "PROBLEMS", "", "\(grouped(Double(boot.responsesChecked))) answers, all 204\(boot.problems.first.map { "; first problem: \($0)" } ?? "")"],
+        ]
+    } else {
+        runtimeRows.append(["bootstrap", "skipped", "", runtime.bootstrapSkipped ?? ""])
+    }
+} else {
+    runtimeRows.append(["runtime", "skipped", "", runtimeSkipped ?? ""])
+}
+say(table(runtimeRows))
 say()
 
 var checks: [Check] = [
@@ -424,6 +507,21 @@ checks.append(Check(
     target: "every range (\(rangeFigures.count) measured)", met: !rangeFigures.isEmpty && rangeFigures.allSatisfy(\.verified)
 ))
 
+if let runtime = runtimeFigures {
+    checks.append(Check(
+        name: "runtime: per-invocation overhead (p50 / loopback round trip p50)", ours: runtime.roundTripsPerInvocation, unit: "round trips",
+        target: "<= 2.5 loopback round trips (ours)", met: runtime.roundTripsPerInvocation <= Target.roundTripsPerInvocation && runtime.noop.failures == 0,
+        limit: Target.roundTripsPerInvocation
+    ))
+    if let boot = runtime.bootstrap {
+        checks.append(Check(
+            name: "runtime: bootstrap cold start, spawn to first response", ours: boot.spawnToResponse.median, unit: "ms",
+            target: "< 20 ms (ours)", met: boot.spawnToResponse.median < Target.coldStartMilliseconds && boot.verified,
+            limit: Target.coldStartMilliseconds
+        ))
+    }
+}
+
 say("against the targets")
 var checkRows = [["check", "ours", "target", "ratio", "met"]]
 for check in checks {
@@ -436,7 +534,10 @@ for check in checks {
         ratio = check.ours / limit
     case "ms":
         ours = "\(fixed(check.ours, check.ours >= 10 ? 1 : 4)) ms"
-        ratio = check.ours > 0 ? Target.pythonMillisecondsPerRecord / check.ours : .infinity
+        ratio = check.ours > 0 ? (check.limit ?? Target.pythonMillisecondsPerRecord) / check.ours : .infinity
+    case "round trips":
+        ours = "\(fixed(check.ours, 2)) round trips"
+        ratio = check.ours > 0 ? (check.limit ?? 1) / check.ours : .infinity
     case "%":
         ours = "\(fixed(check.ours, 1))%"
         ratio = check.ours / (Target.aggregateToParseRatio * 100)
@@ -450,7 +551,7 @@ for check in checks {
     checkRows.append([check.name, ours, check.target, ratio.map { "\(fixed($0, $0 < 10 ? 2 : 0))x" } ?? "", check.met ? "yes" : "NO"])
 }
 say(table(checkRows))
-say("(ratio: how many times better than the target; for ms and RSS growth, target / ours)")
+say("(ratio: how many times better than the target; for ms, RSS growth and round trips, target / ours)")
 say()
 
 let totalSeconds = (ContinuousClock.now - benchStarted).seconds
@@ -478,6 +579,8 @@ let report = Report(
     reportRanges: rangeFigures,
     reportSkipped: reportSkipped,
     replayPagesRSSKB: replayPagesRSSKB,
+    runtime: runtimeFigures,
+    runtimeSkipped: runtimeSkipped,
     checks: checks,
     loadAverageAtEnd: loadAtEnd,
     totalSeconds: rounded(totalSeconds, places: 1)
@@ -489,3 +592,4 @@ if let json = try? encoder.encode(report) {
 }
 if let endToEnd, !endToEnd.verified { exit(1) }
 if !parse.verified || !rangeFigures.allSatisfy(\.verified) { exit(1) }
+if let runtime = runtimeFigures, runtime.noop.failures + runtime.bareUnderEmulator.failures + runtime.runtimeAgainstTiny.failures > 0 || runtime.bootstrap?.verified == false { exit(1) }
