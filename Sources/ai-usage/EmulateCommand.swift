@@ -10,7 +10,7 @@ struct EmulateCommand: AsyncParsableCommand {
         discussion: """
             The bootstrap runs as a child process with Lambda's environment (AWS_LAMBDA_RUNTIME_API, \
             _HANDLER, LAMBDA_TASK_ROOT, function name, version, memory and timeout; region, \
-            credentials and the other AWS_* variables of this shell; --env-vars on top). Each \
+            credentials and the other AWS_* variables of this shell; DYNAMODB_TABLE_NAME and the AI_USAGE_* settings of this shell; --env-vars over all of them). Each \
             EVENT is sent in order and its result printed as one JSON line: {"requestId", \
             "status": "success"|"error"|"timeout"|"crash", "durationMs", "response"|"error"}. \
             The bootstrap's own output goes to standard error. Exits 1 if any invocation did not \
@@ -124,6 +124,16 @@ struct FunctionOptions: ParsableArguments {
         }
     }
 
+    /// The function's own settings that this shell has (`DYNAMODB_TABLE_NAME`, `AI_USAGE_*`,
+    /// `TRACK_TO_FILE`, `ENVIRONMENT`, `USER_ID`), with `--env-vars` over them: an exported
+    /// `DYNAMODB_TABLE_NAME` reaches the bootstrap as it does `ai-usage invoke`.
+    func functionEnvironment() throws -> [String: String] {
+        let names: Set<String> = ["DYNAMODB_TABLE_NAME", "TRACK_TO_FILE", "ENVIRONMENT", "USER_ID"]
+        var result = ProcessInfo.processInfo.environment.filter { names.contains($0.key) || $0.key.hasPrefix("AI_USAGE_") }
+        for (name, value) in try environmentFileVariables() { result[name] = value }
+        return result
+    }
+
     /// `--bootstrap`, else the `bootstrap` executable next to this one.
     func bootstrapPath() throws -> String {
         if let bootstrap { return bootstrap }
@@ -139,7 +149,7 @@ struct FunctionOptions: ParsableArguments {
             timeout: .milliseconds(Int64((timeout * 1000).rounded())),
             memorySize: memory,
             concurrency: concurrency,
-            environment: try environmentFileVariables()
+            environment: try functionEnvironment()
         )
         do {
             return try LambdaEmulator(configuration: configuration)
