@@ -15,15 +15,19 @@ public enum MetricItemCodec {
     // MARK: - Keys
 
     public static func partitionKey(service: String, model: String) -> String { "AI_USAGE#\(service)#\(model)" }
-    public static func sortKey(timestamp: UTCTimestamp, requestId: String) -> String { "USAGE#\(timestamp.iso8601)#\(requestId)" }
+    public static func sortKey(timestamp: UTCTimestamp, requestId: String) -> String { sortKey(iso: timestamp.iso8601, requestId: requestId) }
+    static func sortKey(iso: String, requestId: String) -> String { "USAGE#\(iso)#\(requestId)" }
     public static func serviceIndexKey(service: String) -> String { "AI_USAGE#\(service)" }
+    /// GSI1's sort key: `DATE#YYYY-MM-DD`.
+    public static func serviceIndexSortKey(date: String) -> String { "DATE#\(date)" }
     public static let costIndexPartition = "AI_USAGE_COST"
-
-    /// The primary key of a metric's item (what a replay overwrites).
-    public static func key(of metric: AIUsageMetric) -> Item {
-        ["PK": .s(partitionKey(service: metric.service, model: metric.model)),
-         "SK": .s(sortKey(timestamp: metric.timestamp, requestId: metric.requestId))]
-    }
+    /// GSI2's sort key: `COST#YYYY-MM-DD#service`.
+    public static func costIndexSortKey(date: String, service: String) -> String { "\(costIndexDayStart(date: date))#\(service)" }
+    /// `COST#YYYY-MM-DD`: sorts before every GSI2 sort key of that day (and `…#~` after them,
+    /// since services are `[a-z0-9_.:-]`).
+    public static func costIndexDayStart(date: String) -> String { "COST#\(date)" }
+    /// GSI3's sort key: `AI_USAGE#<timestamp>`.
+    static func scopeIndexSortKey(iso: String) -> String { "AI_USAGE#\(iso)" }
 
     // MARK: - Writing
 
@@ -35,11 +39,11 @@ public enum MetricItemCodec {
         let date = String(iso.prefix(10))
         var item: Item = [
             "PK": .s(partitionKey(service: metric.service, model: metric.model)),
-            "SK": .s("USAGE#\(iso)#\(metric.requestId)"),
+            "SK": .s(sortKey(iso: iso, requestId: metric.requestId)),
             "GSI1PK": .s(serviceIndexKey(service: metric.service)),
-            "GSI1SK": .s("DATE#\(date)"),
+            "GSI1SK": .s(serviceIndexSortKey(date: date)),
             "GSI2PK": .s(costIndexPartition),
-            "GSI2SK": .s("COST#\(date)#\(metric.service)"),
+            "GSI2SK": .s(costIndexSortKey(date: date, service: metric.service)),
             "timestamp": .s(iso),
             "date": .s(date),
             "month": .s(String(iso.prefix(7))),
@@ -47,7 +51,7 @@ public enum MetricItemCodec {
         ]
         if let scope = metric.scopeKey {
             item["GSI3PK"] = .s(scope)
-            item["GSI3SK"] = .s("AI_USAGE#\(iso)")
+            item["GSI3SK"] = .s(scopeIndexSortKey(iso: iso))
         }
         item["TYPE"] = .s(typeName)
         item["service"] = .s(metric.service)

@@ -104,14 +104,14 @@ public struct UsageFetcher: Sendable {
             index = "GSI1"
             keyCondition = "GSI1PK = :pk AND GSI1SK BETWEEN :from AND :to"
             values[":pk"] = .s(MetricItemCodec.serviceIndexKey(service: service))
-            values[":from"] = .s("DATE#\(first.text)")
-            values[":to"] = .s("DATE#\(last.text)")
+            values[":from"] = .s(MetricItemCodec.serviceIndexSortKey(date: first.text))
+            values[":to"] = .s(MetricItemCodec.serviceIndexSortKey(date: last.text))
         } else {
             index = "GSI2"
             keyCondition = "GSI2PK = :pk AND GSI2SK BETWEEN :from AND :to"
             values[":pk"] = .s(MetricItemCodec.costIndexPartition)
-            values[":from"] = .s("COST#\(first.text)")
-            values[":to"] = .s("COST#\(last.text)#~")
+            values[":from"] = .s(MetricItemCodec.costIndexDayStart(date: first.text))
+            values[":to"] = .s(MetricItemCodec.costIndexSortKey(date: last.text, service: "~"))
         }
 
         var conditions: [String] = []
