@@ -8,12 +8,18 @@ BIN_DIR = $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path)
 AI_USAGE = $(BIN_DIR)/ai-usage
 export DYNAMODB_TABLE_NAME ?= AIUsageMetrics
 
-.PHONY: help build run test test-unit bench clean build-AIUsageFunction package check-bundle docker-build
+.PHONY: help deps deps-deploy build run test test-unit bench clean build-AIUsageFunction package check-bundle docker-build
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-21s %s\n", $$1, $$2}'
 
-build: ## Build everything; fail on any warning in our own code
+deps: ## Install what this machine lacks (Debian packages; moto into .venv/); does nothing when all is there
+	@scripts/setup
+
+deps-deploy: ## deps, plus what the bundle and its checks need (patchelf, binutils, cfn-lint)
+	@scripts/setup --deploy
+
+build: deps ## Build everything; fail on any warning in our own code
 	@mkdir -p .build; set -o pipefail; $(SWIFT) build -c $(CONFIG) --build-tests 2>&1 | tee .build/build-log.txt
 	@if grep -E '/(Sources|Tests)/.*warning:' .build/build-log.txt; then echo "make: warnings in our code (see above)" >&2; exit 1; fi
 
@@ -37,10 +43,10 @@ run: build ## Start a local DynamoDB-compatible server (unless one is configured
 test: build ## Unit tests, then integration tests against a local DynamoDB-compatible server
 	@scripts/with-local-dynamodb $(SWIFT) test -c $(CONFIG) --skip-build
 
-test-unit: ## Only the tests that need no server
+test-unit: deps ## Only the tests that need no server
 	$(SWIFT) test --skip IntegrationTests
 
-bench: ## Tracker, report-path and runtime figures (null sink, replay endpoint, moto, emulator); results go in docs/benchmarks.md
+bench: deps ## Tracker, report-path and runtime figures (null sink, replay endpoint, moto, emulator); results go in docs/benchmarks.md
 	$(SWIFT) build -c release --product ai-usage-bench
 	$(SWIFT) build -c release --product bootstrap
 	@scripts/with-local-dynamodb "$$($(SWIFT) build -c release --show-bin-path)/ai-usage-bench"
@@ -63,12 +69,12 @@ build-AIUsageFunction: ## SAM's build: bootstrap + bin/ + lib/ (own glibc loader
 	$(SWIFT) build -c release --product bootstrap --static-swift-stdlib $(BUNDLE_SWIFT_FLAGS)
 	scripts/bundle/assemble "$$($(SWIFT) build -c release --static-swift-stdlib $(BUNDLE_SWIFT_FLAGS) --show-bin-path)/bootstrap" "$(ARTIFACTS_DIR)"
 
-package: ## dist/ai-usage-lambda.zip (and dist/bundle): what build-AIUsageFunction lays out, zipped; under 20 MB
+package: deps-deploy ## dist/ai-usage-lambda.zip (and dist/bundle): what build-AIUsageFunction lays out, zipped; under 20 MB
 	rm -rf $(BUNDLE_DIR) $(BUNDLE_ZIP)
 	@$(MAKE) --no-print-directory build-AIUsageFunction ARTIFACTS_DIR="$(CURDIR)/$(BUNDLE_DIR)"
 	python3 scripts/bundle/zipdir.py $(BUNDLE_DIR) $(BUNDLE_ZIP) --max-mb $(BUNDLE_MAX_MB)
 
-check-bundle: ## Prove dist/ai-usage-lambda.zip runs in an empty root and despite an old libc (scripts/check-bundle)
+check-bundle: deps-deploy ## Prove dist/ai-usage-lambda.zip runs in an empty root and despite an old libc (scripts/check-bundle)
 	$(SWIFT) build --product ai-usage
 	AI_USAGE="$$($(SWIFT) build --show-bin-path)/ai-usage" scripts/check-bundle $(BUNDLE_ZIP)
 

@@ -1,7 +1,11 @@
 import AIUsage
 import CurlHTTP
 import DynamoDB
+#if canImport(FoundationEssentials)
 import FoundationEssentials
+#else
+import Foundation
+#endif
 import Synchronization
 
 /// `GET /ai_usage`: an API Gateway (REST v1, HTTP API v2), Function URL or direct event in, a

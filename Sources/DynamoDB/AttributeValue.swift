@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
 import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// A DynamoDB attribute value, every type of the JSON 1.0 wire format.
 ///

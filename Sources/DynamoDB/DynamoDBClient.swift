@@ -1,6 +1,10 @@
 import CurlHTTP
 import ExactJSON
+#if canImport(FoundationEssentials)
 import FoundationEssentials
+#else
+import Foundation
+#endif
 import SigV4
 
 #if canImport(Glibc)

@@ -1,5 +1,9 @@
 import CurlHTTP
+#if canImport(FoundationEssentials)
 import FoundationEssentials
+#else
+import Foundation
+#endif
 import SigV4
 
 /// Where and as whom the client talks to DynamoDB.

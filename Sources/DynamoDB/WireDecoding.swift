@@ -1,5 +1,9 @@
 import ExactJSON
+#if canImport(FoundationEssentials)
 import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Decoding DynamoDB's wire JSON straight from `JSONValue`, for the hot path: a Query page of
 /// thousands of items. (`JSONDecoder` spends most of a report's time on this; the parser that

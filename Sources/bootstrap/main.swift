@@ -1,7 +1,11 @@
 // The Lambda entry point (`provided.al2023`): AIUsageHandler under the custom runtime loop.
 // Links no SwiftNIO, no ArgumentParser, no full Foundation (see docs/runtime.md).
 import AIUsageAPI
+#if canImport(FoundationEssentials)
 import FoundationEssentials
+#else
+import Foundation
+#endif
 import LambdaRuntime
 
 let environment = ProcessInfo.processInfo.environment

@@ -1,6 +1,10 @@
 import Dispatch
 import DynamoDB
+#if canImport(FoundationEssentials)
 import FoundationEssentials
+#else
+import Foundation
+#endif
 import Synchronization
 
 #if canImport(Glibc)

@@ -1,5 +1,9 @@
 import AIUsage
+#if canImport(FoundationEssentials)
 import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Reads the Lambda events that carry `GET /ai_usage` into an `HTTPEvent` (docs/api.md, "Events in,
 /// responses out").
