@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
-import Foundation
+import Foundation  // only where FoundationEssentials is not its own module (Apple platforms)
 #endif
 
 #if canImport(Glibc)
@@ -59,11 +59,13 @@ public enum LambdaRuntime {
     /// Sets `_X_AMZN_TRACE_ID` to `traceId` in the process environment (where the AWS SDKs and
     /// the X-Ray SDK look for it), or removes it when the invocation carried no trace id, so that
     /// one invocation's id never leaks into the next.
+    ///
+    /// Not `setenv`: glibc never frees the strings `setenv` makes, so a new id per invocation
+    /// leaked its length (plus about 40 bytes) every time. The runtime keeps the `NAME=value`
+    /// storage itself and installs it with `putenv`, in bounded memory (`TraceIdEnvironment`).
+    /// The value is cut at an embedded NUL, as C would see it. A value over 32 KiB is refused:
+    /// the variable is removed. Safe to call from any thread.
     @Sendable public static func exportTraceId(_ traceId: String?) {
-        if let traceId {
-            setenv("_X_AMZN_TRACE_ID", traceId, 1)
-        } else {
-            unsetenv("_X_AMZN_TRACE_ID")
-        }
+        TraceIdEnvironment.export(traceId)
     }
 }

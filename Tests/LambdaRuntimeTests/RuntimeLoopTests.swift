@@ -81,24 +81,6 @@ private let echo = ClosureLambdaHandler { event, context in
         #expect(bare.tenantId == nil)
     }
 
-    @Test func exportsTheTraceIdPerInvocationAndClearsItWhenAbsent() async throws {
-        let api = try FakeRuntimeAPI([
-            .make("req-1", extra: ["Lambda-Runtime-Trace-Id": "Root=1-65a4f1c0-0123456789abcdef01234567;Sampled=1"]),
-            .make("req-2"),
-        ])
-        let seen = Recorded<String>()
-        let handler = ClosureLambdaHandler { _, _ in
-            seen.append(ProcessInfo.processInfo.environment["_X_AMZN_TRACE_ID"] ?? "<unset>")
-            return []
-        }
-        // The real exporter (setenv/unsetenv): the only test that touches the process environment.
-        let termination = try await runLoop(api, options: .init(maxInvocations: 2), traces: nil, handler: handler)
-
-        #expect(termination.exitCode == 0)
-        #expect(seen.values == ["Root=1-65a4f1c0-0123456789abcdef01234567;Sampled=1", "<unset>"])
-        #expect(getenv("_X_AMZN_TRACE_ID") == nil)
-    }
-
     @Test func passesTheTraceIdToTheInjectedExporter() async throws {
         let api = try FakeRuntimeAPI([.make("req-1", extra: ["Lambda-Runtime-Trace-Id": "Root=1-a"]), .make("req-2")])
         let traces = TraceRecorder()
