@@ -69,7 +69,7 @@ let package = Package(
             dependencies: ["AIUsage", "AIUsageAPI", "DynamoDB", "CurlHTTP", "LambdaRuntime", "LambdaEmulator"],
             swiftSettings: strict
         ),
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        .target(name: "TestSupport", dependencies: ["ExactJSON"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "SigV4Tests",

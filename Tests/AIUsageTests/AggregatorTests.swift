@@ -1,17 +1,9 @@
 import AIUsage
 import DynamoDB
+import TestSupport
 import Testing
 
 // MARK: - Fixture helpers
-
-/// A decimal from text that must parse (test literals only).
-private func dec(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -> ExactDecimal {
-    guard let value = ExactDecimal(text) else {
-        Issue.record("\"\(text)\" did not parse", sourceLocation: sourceLocation)
-        return .zero
-    }
-    return value
-}
 
 /// Which attribute names an item is written with.
 private enum Generation {

@@ -1,31 +1,10 @@
 import AIUsage
+import TestSupport
 import Testing
-
-/// A decimal from text that must parse (test literals only).
-private func dec(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -> ExactDecimal {
-    guard let value = ExactDecimal(text) else {
-        Issue.record("\"\(text)\" did not parse", sourceLocation: sourceLocation)
-        return .zero
-    }
-    return value
-}
 
 /// `count` copies of `digit`.
 private func digits(_ digit: Character, _ count: Int) -> String {
     String(repeating: digit, count: count)
-}
-
-/// SplitMix64: a small, seeded, deterministic generator, so property tests repeat exactly.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 extension Int128 {

@@ -1,12 +1,8 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import AIUsage
-
-private func dec(_ text: String) -> ExactDecimal {
-    guard let value = ExactDecimal(text) else { fatalError("bad decimal literal in test: \(text)") }
-    return value
-}
 
 private let calculator = CostCalculator()
 
@@ -389,7 +385,7 @@ struct BuiltInTableTests {
             for (model, input, output) in rows {
                 let entry = try #require(price(service, model), "\(model)")
                 #expect(entry.inputPerToken * 1000 == dec(input), "\(model)")
-                #expect(entry.outputPerToken.map { $0 * 1000 } == output.map(dec), "\(model)")
+                #expect(entry.outputPerToken.map { $0 * 1000 } == output.map { dec($0) }, "\(model)")
             }
         }
         let places = try #require(PricingTable.builtIn.pricing(forService: "google_places"))
@@ -431,8 +427,8 @@ struct BuiltInTableTests {
         for (service, model, input, cached, output) in rows {
             let entry = try #require(price(service, model), "\(model)")
             #expect(entry.inputPerToken * million == dec(input), "\(model)")
-            #expect(entry.cachedInputPerToken.map { $0 * million } == cached.map(dec), "\(model)")
-            #expect(entry.outputPerToken.map { $0 * million } == output.map(dec), "\(model)")
+            #expect(entry.cachedInputPerToken.map { $0 * million } == cached.map { dec($0) }, "\(model)")
+            #expect(entry.outputPerToken.map { $0 * million } == output.map { dec($0) }, "\(model)")
         }
         // Anthropic cache prices, explicit or by rule, per 1M: (5m write, 1h write, read).
         let cache: [(String, String, String, String)] = [
@@ -536,7 +532,7 @@ struct PricingFileTests {
             Issue.record("expected an error for a missing file")
         } catch {
             #expect(error.path == path)
-            #expect(error.description == "pricing file '\(path)': cannot be read: No such file or directory")
+            #expect(error.description == "AI_USAGE_PRICING_FILE: pricing file '\(path)': cannot be read: No such file or directory")
         }
     }
 

@@ -1,19 +1,7 @@
 import AIUsage
 import DynamoDB
+import TestSupport
 import Testing
-
-/// SplitMix64: a small seeded generator, so every random table repeats exactly.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// One generated item and what it must contribute, worked out independently of the aggregator:
 /// the cost in units of 10^-12 as an integer.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import AIUsage
@@ -18,11 +19,6 @@ private func extract(_ service: String, _ operation: String = "completion", fixt
 
 private func extract(_ service: String, _ operation: String = "completion", json: String) -> TokenUsage {
     UsageExtractor.extract(service: service, operation: operation, responseBody: Array(json.utf8))
-}
-
-private func dec(_ text: String) -> ExactDecimal {
-    guard let value = ExactDecimal(text) else { fatalError("bad decimal literal in test: \(text)") }
-    return value
 }
 
 @Suite("Usage extraction: provider shapes")

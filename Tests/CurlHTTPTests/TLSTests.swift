@@ -11,53 +11,44 @@ import Testing
         let key: URL
         let certificate: URL
         let port: Int
-        let process = Process()
+        private let server: RunningChildProcess
 
         init() throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("ai-usage-tls-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             key = directory.appendingPathComponent("key.pem")
             certificate = directory.appendingPathComponent("cert.pem")
-            try Self.run("/usr/bin/env", ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                                          "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
-                                          "-keyout", key.path, "-out", certificate.path])
-            let probe = try FaultResponder(script: [])
-            port = probe.port
-            probe.stop()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["openssl", "s_server", "-accept", "127.0.0.1:\(port)", "-cert", certificate.path, "-key", key.path, "-www", "-quiet"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-            let deadline = ContinuousClock.now + .seconds(10)
-            while ContinuousClock.now < deadline {
-                if (try? CurlConnection(caBundlePath: certificate.path).perform(request)) != nil { return }
-                Thread.sleep(forTimeInterval: 0.1)
+            let made = try ChildProcessRunner.run("/usr/bin/env", ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                                                                   "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                                                                   "-keyout", key.path, "-out", certificate.path])
+            guard made.status == 0 else {
+                try? FileManager.default.removeItem(at: directory)
+                throw TLSServerError("openssl req failed (\(made.status)): \(made.stderr)")
             }
-            throw POSIXError(.ETIMEDOUT)
+            // Port 0: the kernel picks a free port while s_server binds it, and s_server prints
+            // "ACCEPT 127.0.0.1:<port>" once it listens (so no -quiet, which would hide that line).
+            server = try ChildProcessRunner.start("/usr/bin/env", ["openssl", "s_server", "-accept", "127.0.0.1:0",
+                                                                   "-cert", certificate.path, "-key", key.path, "-www"])
+            guard let line = server.waitForLine(timeout: .seconds(10), where: { $0.hasPrefix("ACCEPT ") }),
+                  let bound = line.split(separator: ":").last.flatMap({ Int($0) }) else {
+                let output = server.stop()
+                try? FileManager.default.removeItem(at: directory)
+                throw TLSServerError("openssl s_server did not report its port (status \(output.status)): \(output.stdout) \(output.stderr)")
+            }
+            port = bound
         }
 
         var request: HTTPRequest { HTTPRequest(url: "https://localhost:\(port)/", timeouts: HTTPTimeouts(connect: .seconds(2), total: .seconds(5))) }
 
         deinit {
-            // SIGKILL, not terminate(): the child inherits the test runner's blocked signal mask,
-            // so openssl would never see SIGTERM and waitUntilExit() would hang.
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            server.stop()
             try? FileManager.default.removeItem(at: directory)
         }
+    }
 
-        static func run(_ executable: String, _ arguments: [String]) throws {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else { throw POSIXError(.EINVAL) }
-        }
+    struct TLSServerError: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
     }
 
     @Test func untrustedCertificateIsATLSError() async throws {

@@ -4,39 +4,17 @@ import Testing
 
 /// The `ai-usage` executable, run as a user would, against the server `make test` started.
 @Suite struct CLIIntegrationTests {
-    struct Outcome: Sendable {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
     /// The CLI built next to the test bundle (`swift build --build-tests` builds both).
     static var executable: URL {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ai-usage")
     }
 
-    /// Runs the CLI to completion, off the cooperative pool (it blocks until the process exits).
-    func run(_ arguments: [String], environment changes: [String: String?] = [:]) async throws -> Outcome {
-        try await offPool { try Self.runBlocking(arguments, environment: changes) }
-    }
-
-    static func runBlocking(_ arguments: [String], environment changes: [String: String?]) throws -> Outcome {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
+    /// Runs the CLI to completion, off the cooperative pool (it blocks until the process exits),
+    /// with the test runner's environment changed by `changes` (`nil` removes a variable).
+    func run(_ arguments: [String], environment changes: [String: String?] = [:]) async throws -> ChildProcessOutput {
         var environment = ProcessInfo.processInfo.environment
         for (name, value) in changes { environment[name] = value }
-        process.environment = environment
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        return try await ChildProcessRunner.runOffPool(Self.executable.path, arguments, environment: environment)
     }
 
     @Test func tableCreateDescribeDelete() async throws {
@@ -73,11 +51,11 @@ import Testing
         #expect(noTable.status == 1)
         #expect(noTable.stderr == "ai-usage: no table given: pass --table NAME or set DYNAMODB_TABLE_NAME\n")
 
-        let noRegion = try await run(["table", "describe", "--table", "x"], environment: ["AWS_REGION": nil, "AWS_DEFAULT_REGION": nil])
+        let noRegion = try await run(["table", "describe", "--table", "no-such-table"], environment: ["AWS_REGION": nil, "AWS_DEFAULT_REGION": nil])
         #expect(noRegion.status == 1)
         #expect(noRegion.stderr.hasPrefix("ai-usage: AWS_REGION is not set"))
 
-        let refused = try await run(["table", "describe", "--table", "x"], environment: ["AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9"])
+        let refused = try await run(["table", "describe", "--table", "no-such-table"], environment: ["AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9"])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("TransportError"))
         #expect(refused.stderr.contains("Is the server at http://127.0.0.1:9 (AWS_ENDPOINT_URL_DYNAMODB) running?"))
@@ -86,7 +64,7 @@ import Testing
 
     @Test(.enabled(if: IntegrationEnvironment.verifiesSignatures, "needs a server that verifies signatures (moto)"))
     func wrongSecretSaysWhichVariablesToCheck() async throws {
-        let result = try await run(["table", "describe", "--table", "x"], environment: ["AWS_SECRET_ACCESS_KEY": "wrong"])
+        let result = try await run(["table", "describe", "--table", "no-such-table"], environment: ["AWS_SECRET_ACCESS_KEY": "wrong"])
         #expect(result.status == 1)
         #expect(result.stderr.contains("SignatureDoesNotMatch"))
         #expect(result.stderr.contains("Check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN"))

@@ -79,7 +79,7 @@ import Testing
         let result = await emulator.invoke(report(""))
         #expect(result.status == .error)
         #expect(result.errorType == "Runtime.ConfigInvalid")
-        #expect(result.errorMessage == "DYNAMODB_TABLE_NAME is not set")
+        #expect(result.errorMessage == "DYNAMODB_TABLE_NAME is not set: set it to the usage table's name")
     }
 
     @Test func aTimeoutKillsTheProcessAndTheNextEventStillWorks() async throws {
@@ -135,7 +135,7 @@ import Testing
             let env = directory.appendingPathComponent("env.json")
             try Data(#"{"AIUsageFunction": {"DYNAMODB_TABLE_NAME": "\#(table)"}}"#.utf8).write(to: env)
             let events = HandlerEvents.directory
-            let output = try await offPoolRun(Self.binaries.appendingPathComponent("ai-usage").path, [
+            let output = try await ChildProcessRunner.runOffPool(Self.binaries.appendingPathComponent("ai-usage").path, [
                 "emulate", "--env-vars", env.path, "--timeout", "20",
                 events.appendingPathComponent("format-rest-v1-no-parameters.json").path,
                 events.appendingPathComponent("bad-date-impossible.json").path,
@@ -154,22 +154,17 @@ import Testing
         _ = try IntegrationEnvironment.configuration()
         let client = try IntegrationEnvironment.client()
         try await IntegrationEnvironment.withTable(client) { table in
-            let port = 20_000 + Int.random(in: 0..<20_000)
-            let process = Process()
-            process.executableURL = Self.binaries.appendingPathComponent("ai-usage")
-            process.arguments = ["serve", "--port", String(port)]
-            process.environment = ProcessInfo.processInfo.environment.merging(["DYNAMODB_TABLE_NAME": table]) { $1 }
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            defer { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+            // Port 0: serve binds a free port itself and names it in its first line.
+            let serve = try ChildProcessRunner.start(
+                Self.binaries.appendingPathComponent("ai-usage").path, ["serve", "--port", "0"],
+                environment: ProcessInfo.processInfo.environment.merging(["DYNAMODB_TABLE_NAME": table]) { $1 })
+            defer { serve.stop() }
+            let prefix = "Serving http://127.0.0.1:"
+            let line = try await offPool { serve.waitForLine(timeout: .seconds(30)) { $0.hasPrefix(prefix) } }
+            let port = try #require(line.flatMap { Int($0.dropFirst(prefix.count).prefix { $0.isNumber }) }, "serve did not say where it listens: \(serve.stderrText)")
             let http = CurlHTTPClient(maxConnections: 1)
             func get(_ path: String, method: String = "GET") async throws -> HTTPResponse {
-                for _ in 0..<100 {
-                    if let response = try? await http.send(HTTPRequest(method: method, url: "http://127.0.0.1:\(port)\(path)")) { return response }
-                    try await Task.sleep(for: .milliseconds(100))
-                }
-                throw HTTPError(kind: .connectionRefused, message: "serve did not start", url: path)
+                try await http.send(HTTPRequest(method: method, url: "http://127.0.0.1:\(port)\(path)"))
             }
             let report = try await get("/ai_usage?aggregation=day,service")
             #expect(report.status == 200)
@@ -184,22 +179,4 @@ import Testing
 
 enum HandlerEvents {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("events")
-}
-
-/// Runs a command to completion off the cooperative pool.
-func offPoolRun(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
-    try await offPool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
-    }
 }

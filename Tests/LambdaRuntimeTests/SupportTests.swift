@@ -1,8 +1,26 @@
 import LambdaRuntime
+import TestSupport
 import Testing
 
 @Suite struct SupportTests {
-    @Test func speaksTheRuntimeAPIOf2018() { #expect(LambdaRuntimeInfo.apiVersion == "2018-06-01") }
+    /// The client speaks the 2018-06-01 Runtime API on the wire, at `AWS_LAMBDA_RUNTIME_API`.
+    @Test func theClientUsesTheRuntimeAPIPathsOf2018() async throws {
+        let server = try FaultResponder(script: [
+            .respond(status: 200, headers: ["Lambda-Runtime-Aws-Request-Id": "req-1"], body: Array("{}".utf8)),
+            .respond(status: 202, headers: [:], body: Array(#"{"status":"OK"}"#.utf8)),
+        ])
+        defer { server.stop() }
+        let statuses = try await offPool {
+            let client = try LambdaRuntimeAPIClient(runtimeAPI: "127.0.0.1:\(server.port)", retry: .none)
+            return [try client.next().status, try client.postResponse(requestId: "req-1", body: Array("42".utf8)).status]
+        }
+        #expect(statuses == [200, 202])
+        let requests = server.requests
+        #expect(requests.map { "\($0.method) \($0.path)" } == [
+            "GET /2018-06-01/runtime/invocation/next", "POST /2018-06-01/runtime/invocation/req-1/response",
+        ])
+        #expect(requests.last?.body == Array("42".utf8))
+    }
 
     @Test(arguments: [
         (Int64(0), "1970-01-01T00:00:00.000Z"),
