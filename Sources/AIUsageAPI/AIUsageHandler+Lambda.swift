@@ -5,6 +5,6 @@ import LambdaRuntime
 /// `/init/error` before the first invocation).
 extension AIUsageHandler: LambdaHandler {
     public func handle(_ event: [UInt8], context: LambdaContext) async throws -> [UInt8] {
-        await handle(event)
+        await handle(event, requestId: context.requestId)
     }
 }

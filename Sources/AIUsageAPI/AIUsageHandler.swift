@@ -1,10 +1,11 @@
 import AIUsage
 import CurlHTTP
 import DynamoDB
+import LambdaRuntime
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
-import Foundation
+import Foundation  // only where FoundationEssentials is not its own module (Apple platforms)
 #endif
 import Synchronization
 
@@ -37,13 +38,25 @@ public final class AIUsageHandler: Sendable {
         today: @escaping @Sendable () -> CivilDate = { UTCTimestamp.now().civilDate },
         log: @escaping @Sendable (String) -> Void = AIUsageHandler.standardErrorLog
     ) {
-        let concurrency = environment["AI_USAGE_QUERY_CONCURRENCY"].flatMap(Int.init).map { min(max($0, 1), 64) } ?? 8
-        let ttl = environment["AI_USAGE_CACHE_TTL_SECONDS"].flatMap(Int.init) ?? 900
-        self.cache = AnswerCache(ttl: .seconds(max(0, ttl)))
         self.today = today
         self.log = log
+        let concurrency: Int
+        let ttl: Int
+        switch (Self.integer("AI_USAGE_QUERY_CONCURRENCY", in: environment, default: 8, range: 1...64),
+                Self.integer("AI_USAGE_CACHE_TTL_SECONDS", in: environment, default: 900, range: 0...86_400)) {
+        case (.success(let c), .success(let t)): (concurrency, ttl) = (c, t)
+        case (.failure(let problem), _), (_, .failure(let problem)):
+            self.cache = AnswerCache(ttl: .zero)
+            setup = .failure(problem)
+            return
+        }
+        self.cache = AnswerCache(ttl: .seconds(ttl))
         guard let table = environment["DYNAMODB_TABLE_NAME"], !table.isEmpty else {
-            setup = .failure(ConfigurationProblem(message: "DYNAMODB_TABLE_NAME is not set"))
+            setup = .failure(ConfigurationProblem(message: "DYNAMODB_TABLE_NAME is not set: set it to the usage table's name"))
+            return
+        }
+        if let problem = DynamoDBConfiguration.tableNameProblem(table) {
+            setup = .failure(ConfigurationProblem(message: "DYNAMODB_TABLE_NAME \(problem)"))
             return
         }
         if let client {
@@ -59,16 +72,32 @@ public final class AIUsageHandler: Sendable {
         }
     }
 
+    /// A whole number setting in `range`, `default` when unset or empty; anything else is a
+    /// problem that names the variable.
+    private static func integer(
+        _ name: String, in environment: [String: String], default value: Int, range: ClosedRange<Int>
+    ) -> Result<Int, ConfigurationProblem> {
+        guard let text = environment[name], !text.isEmpty else { return .success(value) }
+        guard let number = Int(text), range.contains(number) else {
+            return .failure(ConfigurationProblem(
+                message: "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(InputEcho.short(text, limit: 40))'"))
+        }
+        return .success(number)
+    }
+
     /// Why the handler cannot serve, when its configuration is incomplete (for an init error).
     public var configurationError: String? {
         if case .failure(let problem) = setup { problem.message } else { nil }
     }
 
     /// One invocation: event bytes in, proxy-response bytes out.
-    public func handle(_ event: [UInt8]) async -> [UInt8] {
+    ///
+    /// - Parameter requestId: the invocation's id (Lambda's request id), quoted in 5xx answers
+    ///   and in the log line so that one can be found from the other; a fresh one when `nil`.
+    public func handle(_ event: [UInt8], requestId: String? = nil) async -> [UInt8] {
         do {
             let request = try EventDecoder.decode(event)
-            return await respond(to: request).encoded(for: request.format)
+            return await respond(to: request, requestId: requestId).encoded(for: request.format)
         } catch {
             log("400 \(error.description)")
             return ProxyResponse.error(status: 400, message: error.description).encoded(for: .restV1)
@@ -76,24 +105,26 @@ public final class AIUsageHandler: Sendable {
     }
 
     /// The answer to one decoded request.
-    public func respond(to request: HTTPEvent) async -> ProxyResponse {
+    public func respond(to request: HTTPEvent, requestId: String? = nil) async -> ProxyResponse {
         let started = ContinuousClock.now
-        let response = await route(request)
+        let invocation = requestId ?? LambdaContext.randomRequestId()
+        let response = await route(request, requestId: invocation)
         let elapsed = ContinuousClock.now - started
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        log("\(request.method) \(request.path) → \(response.status) in \(Int(milliseconds)) ms\(request.requestId.map { " (request \($0))" } ?? "")")
+        let gateway = request.requestId.map { ", gateway request \(InputEcho.short($0))" } ?? ""
+        log("\(InputEcho.short(request.method)) \(InputEcho.short(request.path, limit: 200)) → \(response.status) in \(Int(milliseconds)) ms (request \(invocation)\(gateway))")
         return response
     }
 
-    private func route(_ request: HTTPEvent) async -> ProxyResponse {
+    private func route(_ request: HTTPEvent, requestId: String) async -> ProxyResponse {
         guard Route.aiUsage.matches(path: request.path) else {
-            return .error(status: 404, message: "no route for \(request.path): the API answers GET /ai_usage")
+            return .error(status: 404, message: "no route for \(InputEcho.short(request.path)): the API answers GET /ai_usage")
         }
         switch request.method {
         case "GET": break
         case "OPTIONS": return .noContent
         default:
-            return .error(status: 405, message: "method \(request.method) is not allowed: use GET", extraHeaders: [.init("Allow", "GET, OPTIONS")] + ProxyResponse.corsPreflightHeaders)
+            return .error(status: 405, message: "method \(InputEcho.short(request.method)) is not allowed: use GET", extraHeaders: [.init("Allow", "GET, OPTIONS")] + ProxyResponse.corsPreflightHeaders)
         }
         let query: UsageQuery
         do {
@@ -104,7 +135,9 @@ public final class AIUsageHandler: Sendable {
         let fetcher: UsageFetcher
         switch setup {
         case .success(let ready): fetcher = ready
-        case .failure(let problem): return .error(status: 500, message: problem.message)
+        case .failure(let problem):
+            log("500 \(PublicError.notConfigured.code) (request \(requestId)): \(problem.message)")
+            return PublicError.notConfigured.response(requestId: requestId)
         }
         let cacheable = query.end < today()
         if cacheable, let cached = cache.answer(for: query.cacheKey) { return cached }
@@ -117,20 +150,11 @@ public final class AIUsageHandler: Sendable {
             if cacheable { cache.store(response, for: query.cacheKey) }
             return response
         } catch {
-            return Self.response(for: error)
+            let answer = PublicError(error)
+            // The detail is for the log only, and DynamoDBClient has masked its secrets.
+            log("\(answer.status) \(answer.code) (request \(requestId)): \(error.description)")
+            return answer.response(requestId: requestId)
         }
-    }
-
-    /// 503 (with `Retry-After`) for what may pass: throttling, 5xx, transport failures and bad
-    /// checksums that outlasted the retries. 502 for what will not: DynamoDB refused the request.
-    static func response(for error: DynamoDBError) -> ProxyResponse {
-        let transient = error.isThrottling || error.kind == .transport || error.kind == .checksumMismatch
-            || (error.httpStatus ?? 0) >= 500 || DynamoDBError.transientCodes.contains(error.code)
-        if transient {
-            return .error(status: 503, message: "DynamoDB is unavailable, try again shortly: \(error.description)", code: error.code,
-                          extraHeaders: [.init("Retry-After", error.isThrottling ? "2" : "5")])
-        }
-        return .error(status: 502, message: error.description, code: error.code)
     }
 
     /// Writes one line to standard error (Lambda sends it to CloudWatch).

@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
-import Foundation
+import Foundation  // only where FoundationEssentials is not its own module (Apple platforms)
 #endif
 
 /// A DynamoDB attribute value, every type of the JSON 1.0 wire format.

@@ -3,7 +3,7 @@ import ExactJSON
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
-import Foundation
+import Foundation  // only where FoundationEssentials is not its own module (Apple platforms)
 #endif
 import SigV4
 
@@ -196,8 +196,19 @@ public final class DynamoDBClient: Sendable {
         }
     }
 
-    /// One signed request and its classification; never throws.
+    /// One signed request and its classification; never throws. A failure's text is masked
+    /// (`SecretMasking`) before anything else sees it: AWS may echo the signed request.
     private func attemptOnce(_ operation: String, body: [UInt8]) async -> Result<HTTPResponse, DynamoDBError> {
+        let outcome = await attemptUnmasked(operation, body: body)
+        guard case .failure(var error) = outcome else { return outcome }
+        let credentials = configuration.credentials
+        let secrets = [credentials.secretAccessKey, credentials.sessionToken ?? "", credentials.accessKeyId]
+        error.message = SecretMasking.mask(error.message, secrets: secrets)
+        error.code = SecretMasking.mask(error.code, secrets: secrets)
+        return .failure(error)
+    }
+
+    private func attemptUnmasked(_ operation: String, body: [UInt8]) async -> Result<HTTPResponse, DynamoDBError> {
         let endpoint = configuration.endpoint
         let headers = [
             SigningHeader("Host", endpoint.hostHeader),
@@ -233,7 +244,7 @@ public final class DynamoDBClient: Sendable {
     }
 
     static func requestId(_ response: HTTPResponse) -> String? {
-        response.headers["x-amzn-RequestId"] ?? response.headers["x-amz-request-id"]
+        (response.headers["x-amzn-RequestId"] ?? response.headers["x-amz-request-id"]).map(ErrorResponse.safeToken)
     }
 }
 
@@ -259,7 +270,7 @@ enum ErrorResponse {
             message = body.lowerMessage ?? body.upperMessage
         } else {
             let text = response.bodyText
-            code = xmlElement("Code", in: text)
+            code = xmlElement("Code", in: text).map(safeToken)
             message = xmlElement("Message", in: text)
             requestId = requestId ?? xmlElement("RequestId", in: text)
         }
@@ -270,7 +281,7 @@ enum ErrorResponse {
             code: code.flatMap { $0.isEmpty ? nil : $0 } ?? fallbackCode,
             message: message ?? fallbackMessage,
             httpStatus: response.status,
-            requestId: requestId,
+            requestId: requestId.map(safeToken),
             operation: operation
         )
     }
@@ -281,7 +292,15 @@ enum ErrorResponse {
         var code = Substring(type)
         if let hash = code.lastIndex(of: "#") { code = code[code.index(after: hash)...] }
         if let colon = code.firstIndex(of: ":") { code = code[..<colon] }
-        return String(code)
+        return safeToken(code)
+    }
+
+    /// A code or request id as it may be shown and logged: letters, digits, `.`, `_` and `-`,
+    /// at most 128 of them (anything else a server sends is dropped).
+    static func safeToken(_ text: some StringProtocol) -> String {
+        String(text.unicodeScalars.filter { scalar in
+            scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || ".-_".unicodeScalars.contains(scalar))
+        }.prefix(128).map(Character.init))
     }
 
     static func xmlElement(_ name: String, in text: String) -> String? {

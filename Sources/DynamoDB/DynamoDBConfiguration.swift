@@ -2,7 +2,7 @@ import CurlHTTP
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
-import Foundation
+import Foundation  // only where FoundationEssentials is not its own module (Apple platforms)
 #endif
 import SigV4
 
@@ -17,6 +17,8 @@ public struct DynamoDBConfiguration: Sendable {
     /// How many times `batchWriteItem` sends a chunk while DynamoDB leaves items unprocessed.
     public var maxBatchWriteRounds: Int
 
+    /// - Throws: a `.configuration` error when no endpoint is given and `region` is not a region
+    ///   name (the AWS endpoint is built from it).
     public init(
         region: String,
         credentials: Credentials,
@@ -24,10 +26,13 @@ public struct DynamoDBConfiguration: Sendable {
         retryPolicy: RetryPolicy = .standard,
         timeouts: HTTPTimeouts = HTTPTimeouts(connect: .seconds(3), total: .seconds(30)),
         maxBatchWriteRounds: Int = 5
-    ) {
+    ) throws(DynamoDBError) {
+        guard let endpoint = endpoint ?? Endpoint.aws(region: region) else {
+            throw .configuration("the region \(ConfigurationCheck.quoted(region)) is not a region name: \(ConfigurationCheck.regionShape)")
+        }
         self.region = region
         self.credentials = credentials
-        self.endpoint = endpoint ?? Endpoint.aws(region: region)
+        self.endpoint = endpoint
         self.retryPolicy = retryPolicy
         self.timeouts = timeouts
         self.maxBatchWriteRounds = max(1, maxBatchWriteRounds)
@@ -46,8 +51,12 @@ public struct DynamoDBConfiguration: Sendable {
             guard let text = environment[name]?.trimmingSpaces(), !text.isEmpty else { return nil }
             return text
         }
-        guard let region = value("AWS_REGION") ?? value("AWS_DEFAULT_REGION") else {
+        let regionVariable = value("AWS_REGION") != nil ? "AWS_REGION" : "AWS_DEFAULT_REGION"
+        guard let region = value(regionVariable) else {
             throw .configuration("AWS_REGION is not set (nor AWS_DEFAULT_REGION): export AWS_REGION=<the table's region>, e.g. us-east-1")
+        }
+        guard let endpointForRegion = Endpoint.aws(region: region) else {
+            throw .configuration("\(regionVariable) is not a region name: \(ConfigurationCheck.quoted(region)) (\(ConfigurationCheck.regionShape))")
         }
         guard let accessKeyId = value("AWS_ACCESS_KEY_ID") else {
             throw .configuration("AWS_ACCESS_KEY_ID is not set: export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials)")
@@ -55,21 +64,32 @@ public struct DynamoDBConfiguration: Sendable {
         guard let secretAccessKey = value("AWS_SECRET_ACCESS_KEY") else {
             throw .configuration("AWS_SECRET_ACCESS_KEY is not set: export it together with AWS_ACCESS_KEY_ID")
         }
-        let credentials = Credentials(
-            accessKeyId: accessKeyId,
-            secretAccessKey: secretAccessKey,
-            sessionToken: value("AWS_SESSION_TOKEN")
-        )
-        var endpoint = Endpoint.aws(region: region)
+        let sessionToken = value("AWS_SESSION_TOKEN")
+        // They go into signed headers: a space, a control character or a non-ASCII one would
+        // break the request (or add a header). The values themselves are never quoted.
+        for (name, secret) in [("AWS_ACCESS_KEY_ID", accessKeyId), ("AWS_SECRET_ACCESS_KEY", secretAccessKey),
+                               ("AWS_SESSION_TOKEN", sessionToken ?? "")] {
+            if let problem = ConfigurationCheck.credentialProblem(secret) {
+                throw .configuration("\(name) \(problem): copy it again from its source")
+            }
+        }
+        let credentials = Credentials(accessKeyId: accessKeyId, secretAccessKey: secretAccessKey, sessionToken: sessionToken)
+        var endpoint = endpointForRegion
         for name in ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"] {
             guard let text = value(name) else { continue }
             guard let parsed = Endpoint(text) else {
-                throw .configuration("\(name) is not a valid http(s) URL: '\(text)' (expected e.g. http://127.0.0.1:8000)")
+                throw .configuration("\(name) is not an http(s) URL: \(ConfigurationCheck.quoted(ConfigurationCheck.withoutUserInfo(text))) (expected e.g. http://127.0.0.1:8000, without user or password)")
             }
             endpoint = parsed
             break
         }
-        return DynamoDBConfiguration(region: region, credentials: credentials, endpoint: endpoint)
+        // The CA bundle libcurl will be pointed at (CABundle.defaultPath): one that cannot be read
+        // would fail every HTTPS request with a TLS error that names no variable.
+        if endpoint.scheme == "https", let name = ["CURL_CA_BUNDLE", "SSL_CERT_FILE"].first(where: { value($0) != nil }),
+           let path = value(name), !FileManager.default.isReadableFile(atPath: path) {
+            throw .configuration("\(name) names \(ConfigurationCheck.quoted(path)), which is not a readable file: point it at a CA bundle or unset it")
+        }
+        return try DynamoDBConfiguration(region: region, credentials: credentials, endpoint: endpoint)
     }
 }
 
@@ -100,17 +120,22 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
             guard let number = Int(authority[authority.index(after: colon)...]), (1...65535).contains(number) else { return nil }
             port = number
         }
-        guard !host.isEmpty, !host.contains(" ") else { return nil }
+        guard ConfigurationCheck.isHost(host) else { return nil }
         var path = String(rest[authorityEnd...].prefix { $0 != "?" && $0 != "#" })
         if path.isEmpty { path = "/" }
+        // The path goes into the request line and the signature: visible ASCII only.
+        guard path.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) }) else { return nil }
         self.scheme = scheme
         self.host = host.lowercased()
         self.port = port
         self.path = path
     }
 
-    public static func aws(region: String) -> Endpoint {
-        Endpoint("https://dynamodb.\(region).amazonaws.com")!
+    /// DynamoDB's endpoint in `region`; `nil` when `region` is not a region name (lowercase
+    /// letters, digits and `-`, like `us-east-1`).
+    public static func aws(region: String) -> Endpoint? {
+        guard ConfigurationCheck.isRegion(region) else { return nil }
+        return Endpoint("https://dynamodb.\(region).amazonaws.com")
     }
 
     /// The `Host` header: the host, plus `:port` when the port is not the scheme's default

@@ -2,7 +2,7 @@ import ExactJSON
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
-import Foundation
+import Foundation  // only where FoundationEssentials is not its own module (Apple platforms)
 #endif
 
 /// Decoding DynamoDB's wire JSON straight from `JSONValue`, for the hot path: a Query page of

@@ -9,6 +9,8 @@ public struct RuntimeTermination: Sendable, Hashable, CustomStringConvertible {
         case invocationLimitReached(Int)
         /// `AWS_LAMBDA_RUNTIME_API` is not set: this is not running under Lambda.
         case missingRuntimeAPI
+        /// `AWS_LAMBDA_RUNTIME_API` is set to something that is not `host:port`.
+        case invalidRuntimeAPI(String)
         /// Initialisation failed; the report went to `/init/error`.
         case initializationFailed(LambdaErrorReport)
         /// The Runtime API answered with a status that leaves no way on (5xx, or anything but
@@ -34,6 +36,7 @@ public struct RuntimeTermination: Sendable, Hashable, CustomStringConvertible {
         switch reason {
         case .invocationLimitReached(let count): "stopped after \(count) invocations"
         case .missingRuntimeAPI: "AWS_LAMBDA_RUNTIME_API is not set: not running under Lambda"
+        case .invalidRuntimeAPI(let problem): problem
         case .initializationFailed(let report): "initialisation failed: \(report)"
         case .runtimeAPIStatus(let status, let request): "the Runtime API answered \(request) with \(status)"
         case .runtimeAPIUnreachable(let error): "the Runtime API is unreachable: \(error)"
@@ -145,6 +148,12 @@ public struct RuntimeLoop: Sendable {
             logger.fatal("\(termination)")
             return .terminated(termination)
         }
+        if let problem = RuntimeEnvironment.runtimeAPIProblem(runtimeAPI) {
+            let termination = RuntimeTermination(.invalidRuntimeAPI(problem))
+            logger.fatal("\(termination)")
+            return .terminated(termination)
+        }
+        for warning in RuntimeEnvironment.warnings(environment) { logger.warn(warning) }
         let logger = self.logger
         do throws(HTTPError) {
             return .ready(try LambdaRuntimeAPIClient(runtimeAPI: runtimeAPI, retry: options.retry) { attempt, error in

@@ -9,8 +9,14 @@ struct TableOptions: ParsableArguments {
     var table: String?
 
     func tableName() throws -> String {
-        if let table, !table.isEmpty { return table }
-        if let name = ProcessInfo.processInfo.environment["DYNAMODB_TABLE_NAME"], !name.isEmpty { return name }
+        if let table, !table.isEmpty {
+            if let problem = DynamoDBConfiguration.tableNameProblem(table) { throw CLIError("--table \(problem)") }
+            return table
+        }
+        if let name = ProcessInfo.processInfo.environment["DYNAMODB_TABLE_NAME"], !name.isEmpty {
+            if let problem = DynamoDBConfiguration.tableNameProblem(name) { throw CLIError("DYNAMODB_TABLE_NAME \(problem)") }
+            return name
+        }
         throw CLIError("no table given: pass --table NAME or set DYNAMODB_TABLE_NAME")
     }
 
@@ -67,6 +73,7 @@ extension TableOptions {
     /// A tracker writing to the table, configured from the environment (spill file, pricing).
     func tracker() throws -> Tracker {
         let environment = ProcessInfo.processInfo.environment
+        if let problem = TrackerConfiguration.environmentProblems(environment).first { throw CLIError(problem) }
         let client = try client()
         return Tracker(
             sink: DynamoDBSink(client: client, tableName: try tableName()),

@@ -25,6 +25,7 @@ struct ReplayCommand: AsyncParsableCommand {
                 print("Nothing to replay: \(path) does not exist")
                 return
             }
+            if let problem = TrackerConfiguration.environmentProblems(environment).first { throw CLIError(problem) }
             var configuration = TrackerConfiguration.fromEnvironment(environment)
             configuration.spillFile = SpillFile(path: path)
             let tracker = Tracker(sink: DynamoDBSink(client: try table.client(), tableName: try table.tableName()), configuration: configuration)

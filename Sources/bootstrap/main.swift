@@ -4,7 +4,7 @@ import AIUsageAPI
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
-import Foundation
+import Foundation  // only where FoundationEssentials is not its own module (Apple platforms)
 #endif
 import LambdaRuntime
 

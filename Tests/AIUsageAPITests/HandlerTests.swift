@@ -22,12 +22,12 @@ final class LogLines: Sendable {
     static let secret = "SECRET-never-printed-0123456789"
 
     func handler(_ server: FaultResponder?, environment: [String: String] = [:], log: LogLines = LogLines()) -> AIUsageHandler {
-        var env = ["DYNAMODB_TABLE_NAME": "T", "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": Self.secret,
+        var env = ["DYNAMODB_TABLE_NAME": "Usage", "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": Self.secret,
                    "AWS_SESSION_TOKEN": "TOKEN-never-printed", "AI_USAGE_QUERY_CONCURRENCY": "2"]
         env.merge(environment) { $1 }
         let client = server.map { server in
             DynamoDBClient(
-                configuration: DynamoDBConfiguration(
+                configuration: try! DynamoDBConfiguration(
                     region: "us-east-1",
                     credentials: Credentials(accessKeyId: "AKIDTEST", secretAccessKey: Self.secret, sessionToken: "TOKEN-never-printed"),
                     endpoint: Endpoint(server.endpoint),
@@ -122,7 +122,9 @@ final class LogLines: Sendable {
         #expect(result.headers["Retry-After"] == "2")
         #expect(result.json?["code"]?.stringValue == "ProvisionedThroughputExceededException")
         #expect(result.json?["statusCode"]?.intValue == 503)
-        #expect(result.json?["error"]?.stringValue?.hasPrefix("DynamoDB is unavailable, try again shortly: DynamoDB Query failed: ProvisionedThroughputExceededException: slow down") == true)
+        #expect(result.json?["error"]?.stringValue == "the usage table is busy, retry shortly")
+        #expect(!result.body.contains("slow down"))  // what DynamoDB wrote stays in the log
+        #expect(log.all.contains { $0.contains("ProvisionedThroughputExceededException: slow down") })
         #expect(server.requests.count >= 3)
         #expect(!(log.all.joined() + result.body).contains(Self.secret))
     }
@@ -139,9 +141,11 @@ final class LogLines: Sendable {
     @Test func aRefusedRequestIs502WithItsCode() async throws {
         let server = try FaultResponder { _, _ in .dynamoError(code: "ResourceNotFoundException", message: "Requested resource not found") }
         let log = LogLines()
-        let result = try answer(await handler(server, log: log).handle(try event("format-http-v2-repeated-aggregation.json")))
+        let result = try answer(await handler(server, log: log).handle(try event("format-http-v2-repeated-aggregation.json"), requestId: "req-1"))
         #expect(result.status == 502)
-        #expect(result.body == #"{"error":"DynamoDB Query failed: ResourceNotFoundException: Requested resource not found (HTTP 400, request id fault-responder)","code":"ResourceNotFoundException","statusCode":502}"#)
+        #expect(result.body == #"{"error":"the usage table does not exist","code":"ResourceNotFoundException","request_id":"req-1","statusCode":502}"#)
+        // The log line has the detail and the same request id.
+        #expect(log.all.contains { $0.contains("502 ResourceNotFoundException (request req-1): DynamoDB Query failed: ResourceNotFoundException: Requested resource not found") })
         #expect(server.requests.count == 2)  // one per segment of the 30-day default range, none retried
         #expect(log.all.contains { $0.contains("→ 502") })
         for line in log.all + [result.body] {
@@ -153,19 +157,22 @@ final class LogLines: Sendable {
 
     @Test func aMissingTableNameIs500() async throws {
         let handler = AIUsageHandler(environment: ["AWS_REGION": "us-east-1"], today: { Self.today }, log: { _ in })
-        #expect(handler.configurationError == "DYNAMODB_TABLE_NAME is not set")
-        let result = try answer(await handler.handle(try event("format-rest-v1-no-parameters.json")))
+        #expect(handler.configurationError == "DYNAMODB_TABLE_NAME is not set: set it to the usage table's name")
+        let result = try answer(await handler.handle(try event("format-rest-v1-no-parameters.json"), requestId: "req-2"))
         #expect(result.status == 500)
-        #expect(result.body == #"{"error":"DYNAMODB_TABLE_NAME is not set","statusCode":500}"#)
+        #expect(result.body == #"{"error":"the function is not configured, see its log","code":"ConfigurationError","request_id":"req-2","statusCode":500}"#)
         // Validation still comes first: a bad request is the caller's to fix whatever the setup.
         #expect(try answer(await handler.handle(try event("bad-date-impossible.json"))).status == 400)
     }
 
     @Test func missingCredentialsAre500NamingTheVariable() async throws {
-        let handler = AIUsageHandler(environment: ["DYNAMODB_TABLE_NAME": "T", "AWS_REGION": "us-east-1"], today: { Self.today }, log: { _ in })
+        let log = LogLines()
+        let handler = AIUsageHandler(environment: ["DYNAMODB_TABLE_NAME": "Usage", "AWS_REGION": "us-east-1"], today: { Self.today }, log: { log.append($0) })
+        #expect(handler.configurationError?.hasPrefix("AWS_ACCESS_KEY_ID is not set") == true)
         let result = try answer(await handler.handle(try event("format-rest-v1-no-parameters.json")))
         #expect(result.status == 500)
-        #expect(result.json?["error"]?.stringValue?.hasPrefix("AWS_ACCESS_KEY_ID is not set") == true)
+        #expect(result.json?["code"]?.stringValue == "ConfigurationError")
+        #expect(log.all.contains { $0.contains("AWS_ACCESS_KEY_ID is not set") })
     }
 
     /// Every recorded refusal in events/ gets exactly its message, and DynamoDB is never asked.

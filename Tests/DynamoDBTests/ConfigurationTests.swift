@@ -51,7 +51,7 @@ import Testing
         #expect {
             try configuration(["AWS_ENDPOINT_URL_DYNAMODB": "localhost:8000"])
         } throws: { error in
-            (error as? DynamoDBError)?.message.hasPrefix("AWS_ENDPOINT_URL_DYNAMODB is not a valid http(s) URL") == true
+            (error as? DynamoDBError)?.message.hasPrefix("AWS_ENDPOINT_URL_DYNAMODB is not an http(s) URL: 'localhost:8000'") == true
         }
     }
 

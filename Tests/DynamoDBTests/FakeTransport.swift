@@ -73,7 +73,7 @@ func makeClient(
     policy: RetryPolicy = .standard,
     sessionToken: String? = nil
 ) -> DynamoDBClient {
-    let configuration = DynamoDBConfiguration(
+    let configuration = try! DynamoDBConfiguration(
         region: "us-east-1",
         credentials: Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret", sessionToken: sessionToken),
         endpoint: Endpoint("http://127.0.0.1:8000"),

@@ -13,7 +13,7 @@ import Testing
     /// A client on `server` that records its backoffs instead of sleeping.
     func client(_ server: FaultResponder, sleeper: SleepRecorder = SleepRecorder()) -> DynamoDBClient {
         DynamoDBClient(
-            configuration: DynamoDBConfiguration(
+            configuration: try! DynamoDBConfiguration(
                 region: "us-east-1",
                 credentials: Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret"),
                 endpoint: Endpoint(server.endpoint),

@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
-import Foundation
+import Foundation  // only where FoundationEssentials is not its own module (Apple platforms)
 #endif
 
 #if canImport(Glibc)
@@ -19,13 +19,18 @@ public struct PricingFileError: Error, Sendable, Hashable, CustomStringConvertib
     public var path: String
     /// What is wrong with it.
     public var problem: String
+    /// The environment variable that named the file, when one did.
+    public var variable: String?
 
-    public init(path: String, problem: String) {
+    public init(path: String, problem: String, variable: String? = nil) {
         self.path = path
         self.problem = problem
+        self.variable = variable
     }
 
-    public var description: String { "pricing file '\(path)': \(problem)" }
+    public var description: String {
+        "\(variable.map { "\($0): " } ?? "")pricing file '\(InputEcho.short(path, limit: 120))': \(problem)"
+    }
 }
 
 extension PricingTable {
@@ -40,7 +45,13 @@ extension PricingTable {
         base: PricingTable = .builtIn
     ) throws(PricingFileError) -> PricingTable {
         guard let path = environment[fileEnvironmentVariable], !path.isEmpty else { return base }
-        return try load(file: path, base: base)
+        do {
+            return try load(file: path, base: base)
+        } catch {
+            var named = error
+            named.variable = fileEnvironmentVariable
+            throw named
+        }
     }
 
     /// `base` with the pricing file at `path` applied.

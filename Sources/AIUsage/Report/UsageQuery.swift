@@ -133,8 +133,7 @@ public struct UsageQuery: Sendable, Hashable {
 
     /// Echo of user input in a message: at most 80 characters, control characters shown as `?`.
     private static func printable(_ text: some StringProtocol) -> String {
-        let cleaned = String(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : Character($0) })
-        return cleaned.count > 80 ? String(cleaned.prefix(80)) + "…" : cleaned
+        InputEcho.short(text)
     }
 
     /// The `query` member of the answer: what was asked, after normalisation.

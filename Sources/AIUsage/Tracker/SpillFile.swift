@@ -2,7 +2,7 @@ import DynamoDB
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
-import Foundation
+import Foundation  // only where FoundationEssentials is not its own module (Apple platforms)
 #endif
 
 #if canImport(Glibc)

@@ -3,7 +3,7 @@ import DynamoDB
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
-import Foundation
+import Foundation  // only where FoundationEssentials is not its own module (Apple platforms)
 #endif
 import Synchronization
 
@@ -61,6 +61,12 @@ public actor Tracker {
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Tracker {
         guard let table = environment["DYNAMODB_TABLE_NAME"], !table.isEmpty else {
             throw AIUsageMetric.ValidationError("DYNAMODB_TABLE_NAME is not set: export the table the metrics go to")
+        }
+        if let problem = DynamoDBConfiguration.tableNameProblem(table) {
+            throw AIUsageMetric.ValidationError("DYNAMODB_TABLE_NAME \(problem)")
+        }
+        if let problem = TrackerConfiguration.environmentProblems(environment).first {
+            throw AIUsageMetric.ValidationError(problem)
         }
         let client = DynamoDBClient(configuration: try DynamoDBConfiguration.fromEnvironment(environment))
         return Tracker(

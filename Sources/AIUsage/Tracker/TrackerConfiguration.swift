@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// How the tracker buffers, flushes and spills.
 public struct TrackerConfiguration: Sendable {
     /// Items per BatchWriteItem flush; a full buffer flushes at once (DynamoDB takes 25 per call).
@@ -34,7 +42,7 @@ public struct TrackerConfiguration: Sendable {
     /// From the environment: `AI_USAGE_SPILL_FILE`, `TRACK_TO_FILE` / `AI_USAGE_LOG_FILE`,
     /// `USER_ID`, and the environment detected by `EnvironmentDetector`.
     public static func fromEnvironment(_ environment: [String: String]) -> TrackerConfiguration {
-        let mirror = (environment["TRACK_TO_FILE"] ?? "").lowercased() == "true"
+        let mirror = ["true", "1"].contains((environment["TRACK_TO_FILE"] ?? "").lowercased())
             ? (environment["AI_USAGE_LOG_FILE"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp/ai_usage.jsonl")
             : nil
         return TrackerConfiguration(
@@ -45,6 +53,42 @@ public struct TrackerConfiguration: Sendable {
                 environment: EnvironmentDetector.detect(environment)
             )
         )
+    }
+}
+
+extension TrackerConfiguration {
+    /// What is wrong with the tracker's variables, one line each naming the variable (empty when
+    /// nothing is): a spill or mirror file whose directory cannot be written (metrics would be
+    /// lost in an outage), a `TRACK_TO_FILE` that is neither true nor false, and context values
+    /// (`USER_ID`, `ENVIRONMENT`) that could not be stored as key parts.
+    public static func environmentProblems(_ environment: [String: String]) -> [String] {
+        var problems: [String] = []
+        func quoted(_ text: String) -> String { "'\(InputEcho.short(text, limit: 60))'" }
+        func unwritableDirectory(of path: String) -> Bool {
+            let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+            return access(directory.isEmpty ? "/" : directory, W_OK | X_OK) != 0
+        }
+        if let spill = environment["AI_USAGE_SPILL_FILE"], !spill.isEmpty {
+            if unwritableDirectory(of: spill) {
+                problems.append("AI_USAGE_SPILL_FILE names \(quoted(spill)), in a directory that does not exist or cannot be written: metrics DynamoDB refuses would be lost; point it at a writable place")
+            }
+        } else if let directory = environment["TMPDIR"], !directory.isEmpty, access(directory, W_OK | X_OK) != 0 {
+            problems.append("TMPDIR names \(quoted(directory)), which is not a writable directory, and the spill file goes there: fix TMPDIR or set AI_USAGE_SPILL_FILE")
+        }
+        let track = (environment["TRACK_TO_FILE"] ?? "").lowercased()
+        if !["", "true", "false", "1", "0"].contains(track) {
+            problems.append("TRACK_TO_FILE must be true or false, got \(quoted(environment["TRACK_TO_FILE"] ?? ""))")
+        }
+        if track == "true" || track == "1", let mirror = environment["AI_USAGE_LOG_FILE"], !mirror.isEmpty, unwritableDirectory(of: mirror) {
+            problems.append("AI_USAGE_LOG_FILE names \(quoted(mirror)), in a directory that does not exist or cannot be written")
+        }
+        for name in ["USER_ID", "ENVIRONMENT"] {
+            guard let value = environment[name], !value.isEmpty else { continue }
+            if value.utf8.count > 128 || value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                problems.append("\(name) must be at most 128 bytes without control characters, got \(quoted(value))")
+            }
+        }
+        return problems
     }
 }
 

@@ -2,7 +2,7 @@ import AIUsage
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
-import Foundation
+import Foundation  // only where FoundationEssentials is not its own module (Apple platforms)
 #endif
 
 /// Reads the Lambda events that carry `GET /ai_usage` into an `HTTPEvent` (docs/api.md, "Events in,
@@ -318,7 +318,7 @@ public enum EventDecoder {
             case "aws:sns"?: looksLike = "an SNS notification"
             case "aws:dynamodb"?: looksLike = "a DynamoDB stream batch"
             case "aws:kinesis"?: looksLike = "a Kinesis stream batch"
-            case let source?: looksLike = "a batch of '\(source)' records"
+            case let source?: looksLike = "a batch of '\(InputEcho.short(source))' records"
             case nil: looksLike = "a batch of Records"
             }
         } else if let detailType = event["detail-type"]?.stringValue {
@@ -326,9 +326,9 @@ public enum EventDecoder {
             if detailType == "Scheduled Event" {
                 looksLike = "an EventBridge schedule"
             } else if let source {
-                looksLike = "an EventBridge event ('\(detailType)' from \(source))"
+                looksLike = "an EventBridge event ('\(InputEcho.short(detailType))' from \(InputEcho.short(source)))"
             } else {
-                looksLike = "an EventBridge event ('\(detailType)')"
+                looksLike = "an EventBridge event ('\(InputEcho.short(detailType))')"
             }
         } else if event["source"]?.stringValue == "aws.events" {
             looksLike = "an EventBridge schedule"

@@ -43,7 +43,8 @@ extension EventDecodingError {
     /// "`field` must be `expected`, got a number" (or ", but it is missing").
     static func invalidField(_ field: String, mustBe expected: String, got value: JSONValue?) -> EventDecodingError {
         let found = value.map { "got \(kindName($0))" } ?? "but it is missing"
-        return EventDecodingError(kind: .invalidField, message: "\(field) must be \(expected), \(found)")
+        // Field paths carry the event's own keys: echo a short prefix only.
+        return EventDecodingError(kind: .invalidField, message: "\(InputEcho.short(field, limit: 120)) must be \(expected), \(found)")
     }
 
     /// "a string", "an object", "null", …: what a JSON value is, for messages.

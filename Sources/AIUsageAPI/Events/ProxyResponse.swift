@@ -62,18 +62,27 @@ public struct ProxyResponse: Sendable, Hashable {
         )
     }
 
-    /// An error answer: the body `{"error": message, "code": code, "statusCode": status}` in that
-    /// order, `code` only when given (docs/api.md, "Errors"); headers as `json(status:_:extraHeaders:)`.
+    /// An error answer: the body `{"error": message, "code": code, "request_id": requestId,
+    /// "statusCode": status}` in that order, `code` and `request_id` only when given (docs/api.md,
+    /// "Errors"); headers as `json(status:_:extraHeaders:)`. The message is cut to
+    /// `maximumMessageLength` characters, so no input can make an error answer large.
     public static func error(
-        status: Int, message: String, code: String? = nil, extraHeaders: [Header] = []
+        status: Int, message: String, code: String? = nil, requestId: String? = nil, extraHeaders: [Header] = []
     ) -> ProxyResponse {
-        var members = [JSONValue.Member(key: "error", value: .string(message))]
+        let capped = message.count > maximumMessageLength ? message.prefix(maximumMessageLength) + "…" : message
+        var members = [JSONValue.Member(key: "error", value: .string(capped))]
         if let code {
             members.append(JSONValue.Member(key: "code", value: .string(code)))
+        }
+        if let requestId {
+            members.append(JSONValue.Member(key: "request_id", value: .string(requestId)))
         }
         members.append(JSONValue.Member(key: "statusCode", value: .number(status)))
         return json(status: status, .object(members), extraHeaders: extraHeaders)
     }
+
+    /// The longest error message an answer carries, in characters.
+    public static let maximumMessageLength = 400
 
     /// The answer to an `OPTIONS` preflight: 204, an empty body, `Content-Type: application/json`
     /// and `Access-Control-Allow-Origin: *` (every answer has them), then
