@@ -21,7 +21,7 @@ final class LogLines: Sendable {
     static let today = CivilDate(year: 2026, month: 12, day: 1)
     static let secret = "SECRET-never-printed-0123456789"
 
-    func handler(_ server: FaultResponder?, environment: [String: String] = [:], log: LogLines = LogLines()) -> AIUsageHandler {
+    func handler(_ server: (any LoopbackEndpoint)?, environment: [String: String] = [:], log: LogLines = LogLines()) -> AIUsageHandler {
         var env = ["DYNAMODB_TABLE_NAME": "Usage", "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": Self.secret,
                    "AWS_SESSION_TOKEN": "TOKEN-never-printed", "AI_USAGE_QUERY_CONCURRENCY": "2"]
         env.merge(environment) { $1 }
@@ -130,8 +130,7 @@ final class LogLines: Sendable {
     }
 
     @Test func anUnreachableTableIs503() async throws {
-        let closed = try FaultResponder(script: [])
-        closed.stop()
+        let closed = try RefusingPort()
         let result = try answer(await handler(closed).handle(try event("format-rest-v1-no-parameters.json")))
         #expect(result.status == 503)
         #expect(result.headers["Retry-After"] == "5")

@@ -84,11 +84,9 @@ import Testing
     }
 
     @Test func connectionRefusedIsTyped() throws {
-        let closed = try FaultResponder(script: [])
-        let port = closed.port
-        closed.stop()
+        let refusing = try RefusingPort()  // bound, never listening: refused, and no one else's
         #expect {
-            try CurlConnection().perform(HTTPRequest(url: "http://127.0.0.1:\(port)/"))
+            try CurlConnection().perform(HTTPRequest(url: "\(refusing.endpoint)/"))
         } throws: { error in
             (error as? HTTPError)?.kind == .connectionRefused
         }

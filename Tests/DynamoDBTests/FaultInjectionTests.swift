@@ -11,7 +11,7 @@ import Testing
     let put = PutItemInput(tableName: "t", item: ["PK": .s("a"), "SK": .s("b")])
 
     /// A client on `server` that records its backoffs instead of sleeping.
-    func client(_ server: FaultResponder, sleeper: SleepRecorder = SleepRecorder()) -> DynamoDBClient {
+    func client(_ server: any LoopbackEndpoint, sleeper: SleepRecorder = SleepRecorder()) -> DynamoDBClient {
         DynamoDBClient(
             configuration: try! DynamoDBConfiguration(
                 region: "us-east-1",
@@ -117,8 +117,7 @@ import Testing
     }
 
     @Test func nothingListeningIsConnectionRefusedAfterRetries() async throws {
-        let server = try FaultResponder(script: [])
-        server.stop()
+        let server = try RefusingPort()
         let error = await #expect(throws: DynamoDBError.self) { try await client(server).putItem(put) }
         #expect(error?.transportError?.kind == .connectionRefused)
         #expect(error?.attempts == 3)

@@ -49,7 +49,7 @@ public enum CRCMode: Sendable { case correct, wrong, none }
 /// produces on demand: throttling, 5xx, connection resets, bad checksums, UnprocessedItems.
 ///
 /// It stops (closing its listener and every connection) on `stop()` or when it is released.
-public final class FaultResponder: Sendable {
+public final class FaultResponder: LoopbackEndpoint, Sendable {
     public let port: Int
     private let server: Server
 
@@ -86,7 +86,6 @@ public final class FaultResponder: Sendable {
 
     deinit { server.stop() }
 
-    public var endpoint: String { "http://127.0.0.1:\(port)" }
     public var requests: [RecordedRequest] { server.lock.withLock { server.recorded } }
     public var connectionCount: Int { server.lock.withLock { server.accepted } }
 
