@@ -19,5 +19,8 @@ LambdaRuntime.run(environment: environment) { logger in
                                 functionErrorType: "Runtime.ConfigInvalid")
     }
     // Test-only, off unless AI_USAGE_BOOTSTRAP_FAULTS=1 (see FaultHooks.swift).
+    if let faults = environment["AI_USAGE_BOOTSTRAP_FAULTS"], !["", "0", "1"].contains(faults) {
+        logger.warn("AI_USAGE_BOOTSTRAP_FAULTS is neither 0 nor 1: the test-only faults stay off")
+    }
     return FaultHooks(wrapped: handler, environment: environment)
 }

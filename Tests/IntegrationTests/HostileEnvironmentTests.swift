@@ -85,11 +85,13 @@ import Testing
         environment["AWS_LAMBDA_LOG_LEVEL"] = "LOUD\u{1b}[2J"
         environment["AWS_LAMBDA_LOG_FORMAT"] = "xml"
         environment["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = "lots"
+        environment["AI_USAGE_BOOTSTRAP_FAULTS"] = "yes please"
         let result = try await ChildProcessRunner.runOffPool(bootstrap, [], environment: environment)
         #expect(result.status == 1)
         #expect(result.stderr.contains("AWS_LAMBDA_LOG_LEVEL 'LOUD?[2J' is not TRACE, DEBUG, INFO, WARN, ERROR or FATAL"), "\(result.stderr)")
         #expect(result.stderr.contains("AWS_LAMBDA_LOG_FORMAT 'xml' is not Text or JSON"))
         #expect(result.stderr.contains("AWS_LAMBDA_FUNCTION_MEMORY_SIZE 'lots' is not a number"))
+        #expect(result.stderr.contains("AI_USAGE_BOOTSTRAP_FAULTS is neither 0 nor 1"))
         #expect(result.stderr.contains("the Runtime API is unreachable"))
         #expect(!result.stderr.contains("\u{1b}"))
     }
