@@ -11,21 +11,6 @@ enum ConfigurationCheck {
         return text.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
     }
 
-    /// A host name, an IPv4 address or a bracketed IPv6 address: nothing a URL would read as
-    /// user information, a path or a second host.
-    static func isHost(_ host: Substring) -> Bool {
-        guard !host.isEmpty, host.utf8.count <= 253 else { return false }
-        if host.hasPrefix("[") {
-            guard host.hasSuffix("]"), host.count > 2 else { return false }
-            return host.dropFirst().dropLast().unicodeScalars.allSatisfy {
-                ("0"..."9").contains($0) || ("a"..."f").contains($0) || ("A"..."F").contains($0) || $0 == ":" || $0 == "."
-            }
-        }
-        return host.unicodeScalars.allSatisfy {
-            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "." || $0 == "_"
-        }
-    }
-
     /// Why a credential cannot be sent (without quoting it), or `nil`: visible ASCII only, at most
     /// 8 KiB (session tokens run to a few KiB).
     static func credentialProblem(_ value: String) -> String? {

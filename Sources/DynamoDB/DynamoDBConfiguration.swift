@@ -120,7 +120,7 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
             guard let number = Int(authority[authority.index(after: colon)...]), (1...65535).contains(number) else { return nil }
             port = number
         }
-        guard ConfigurationCheck.isHost(host) else { return nil }
+        guard URLHost.isValid(host) else { return nil }
         var path = String(rest[authorityEnd...].prefix { $0 != "?" && $0 != "#" })
         if path.isEmpty { path = "/" }
         // The path goes into the request line and the signature: visible ASCII only.

@@ -1,3 +1,5 @@
+import CurlHTTP
+
 /// The checks the runtime makes of the variables Lambda sets, before it uses them: a value that
 /// cannot work stops the runtime with one line naming the variable; a value it can do without
 /// is ignored with one warning naming it. Nothing here crashes on any value.
@@ -9,18 +11,7 @@ enum RuntimeEnvironment {
         let shape = "AWS_LAMBDA_RUNTIME_API must be host:port (e.g. 127.0.0.1:9001), got '\(quoted(value))'"
         guard let colon = value.lastIndex(of: ":") else { return shape }
         let host = value[..<colon]
-        guard let port = Int(value[value.index(after: colon)...]), (1...65535).contains(port), !host.isEmpty else { return shape }
-        let isHostCharacter: (Unicode.Scalar) -> Bool = {
-            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "." || $0 == "_"
-        }
-        if host.hasPrefix("[") {
-            let inner = host.dropFirst().dropLast()
-            guard host.hasSuffix("]"), !inner.isEmpty,
-                  inner.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) || ("a"..."f").contains($0) || ("A"..."F").contains($0) || $0 == ":" || $0 == "." })
-            else { return shape }
-        } else if !host.unicodeScalars.allSatisfy(isHostCharacter) || host.utf8.count > 253 {
-            return shape
-        }
+        guard let port = Int(value[value.index(after: colon)...]), (1...65535).contains(port), URLHost.isValid(host) else { return shape }
         return nil
     }
 
