@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "SigV4", targets: ["SigV4"]),
         .library(name: "DynamoDB", targets: ["DynamoDB"]),
         .library(name: "AIUsage", targets: ["AIUsage"]),
+        .library(name: "AIUsageTracker", targets: ["AIUsageTracker"]),
+        .library(name: "AIUsageReports", targets: ["AIUsageReports"]),
         .library(name: "AIUsageAPI", targets: ["AIUsageAPI"]),
         .library(name: "LambdaRuntime", targets: ["LambdaRuntime"]),
         .library(name: "LambdaEmulator", targets: ["LambdaEmulator"]),
@@ -40,11 +42,16 @@ let package = Package(
         // Exact decimals and the one JSON reader/writer: below DynamoDB so its wire decoding can use them.
         .target(name: "ExactJSON", swiftSettings: strict),
         .target(name: "DynamoDB", dependencies: ["CurlHTTP", "SigV4", "ExactJSON"], swiftSettings: strict),
-        .target(name: "AIUsage", dependencies: ["DynamoDB", "CurlHTTP", "ExactJSON"], swiftSettings: strict),
-        .target(name: "AIUsageAPI", dependencies: ["AIUsage", "DynamoDB", "CurlHTTP", "LambdaRuntime"], swiftSettings: strict),
+        // The domain: metrics and their items, pricing, usage extraction, the table's key layout.
+        .target(name: "AIUsage", dependencies: ["DynamoDB", "ExactJSON"], swiftSettings: strict),
+        // The tracker and the tracked provider clients: the only part of the domain's users that needs CurlHTTP.
+        .target(name: "AIUsageTracker", dependencies: ["AIUsage", "DynamoDB", "CurlHTTP"], swiftSettings: strict),
+        // Reports: queries, the UsageSource seam, the streaming aggregate, rollups.
+        .target(name: "AIUsageReports", dependencies: ["AIUsage", "DynamoDB"], swiftSettings: strict),
+        .target(name: "AIUsageAPI", dependencies: ["AIUsageReports", "AIUsage", "DynamoDB", "CurlHTTP"], swiftSettings: strict),
         .target(name: "LambdaRuntime", dependencies: ["CurlHTTP"], swiftSettings: strict),
         // The Lambda entry point: no SwiftNIO, no ArgumentParser, no full Foundation.
-        .executableTarget(name: "bootstrap", dependencies: ["LambdaRuntime", "AIUsageAPI"], swiftSettings: strict),
+        .executableTarget(name: "bootstrap", dependencies: ["LambdaRuntime", "AIUsageAPI", "AIUsage"], swiftSettings: strict),
         .target(
             name: "LambdaEmulator",
             dependencies: [
@@ -58,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "ai-usage",
             dependencies: [
-                "AIUsage", "AIUsageAPI", "DynamoDB", "CurlHTTP", "LambdaRuntime", "LambdaEmulator",
+                "AIUsage", "AIUsageTracker", "AIUsageReports", "AIUsageAPI", "DynamoDB", "CurlHTTP", "LambdaRuntime", "LambdaEmulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -66,7 +73,7 @@ let package = Package(
         // `make bench`: figures for docs/benchmarks.md (never run by the tests).
         .executableTarget(
             name: "ai-usage-bench",
-            dependencies: ["AIUsage", "AIUsageAPI", "DynamoDB", "CurlHTTP", "LambdaRuntime", "LambdaEmulator"],
+            dependencies: ["AIUsage", "AIUsageTracker", "AIUsageReports", "AIUsageAPI", "DynamoDB", "CurlHTTP", "LambdaRuntime", "LambdaEmulator"],
             swiftSettings: strict
         ),
         .target(name: "TestSupport", dependencies: ["ExactJSON"], path: "Tests/TestSupport", swiftSettings: strict),
@@ -79,13 +86,19 @@ let package = Package(
         ),
         .testTarget(
             name: "DynamoDBTests",
-            dependencies: ["DynamoDB", "CurlHTTP", "SigV4", "AIUsage", "TestSupport"],
+            dependencies: ["DynamoDB", "CurlHTTP", "SigV4", "AIUsage", "AIUsageTracker", "TestSupport"],
             swiftSettings: strict
         ),
-        .testTarget(name: "AIUsageTests", dependencies: ["AIUsage", "DynamoDB", "CurlHTTP", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(
+            name: "AIUsageTests",
+            dependencies: ["AIUsage", "AIUsageTracker", "AIUsageReports", "DynamoDB", "CurlHTTP", "TestSupport"],
+            exclude: ["Fixtures"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "ExactJSONTests", dependencies: ["ExactJSON", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "AIUsageAPITests",
-            dependencies: ["AIUsageAPI", "AIUsage", "DynamoDB", "TestSupport"],
+            dependencies: ["AIUsageAPI", "AIUsage", "AIUsageReports", "DynamoDB", "TestSupport"],
             exclude: ["Fixtures"],
             swiftSettings: strict
         ),
@@ -99,7 +112,7 @@ let package = Package(
         // Needs a DynamoDB-compatible server: `make test` starts one and exports its endpoint.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["DynamoDB", "CurlHTTP", "SigV4", "AIUsage", "AIUsageAPI", "LambdaEmulator", "TestSupport"],
+            dependencies: ["DynamoDB", "CurlHTTP", "SigV4", "AIUsage", "AIUsageTracker", "AIUsageReports", "AIUsageAPI", "LambdaEmulator", "TestSupport"],
             swiftSettings: strict
         ),
     ]

@@ -1,7 +1,8 @@
 import AIUsage
+import AIUsageReports
 import CurlHTTP
 import DynamoDB
-import LambdaRuntime
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -107,7 +108,7 @@ public final class AIUsageHandler: Sendable {
     /// The answer to one decoded request.
     public func respond(to request: HTTPEvent, requestId: String? = nil) async -> ProxyResponse {
         let started = ContinuousClock.now
-        let invocation = requestId ?? LambdaContext.randomRequestId()
+        let invocation = requestId ?? UUID().uuidString.lowercased()
         let response = await route(request, requestId: invocation)
         let elapsed = ContinuousClock.now - started
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15

@@ -1,4 +1,5 @@
 import AIUsage
+import AIUsageReports
 import AIUsageAPI
 import DynamoDB
 import Foundation

@@ -1,4 +1,5 @@
 import AIUsage
+import AIUsageReports
 import DynamoDB
 import Foundation
 

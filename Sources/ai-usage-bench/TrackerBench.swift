@@ -1,4 +1,5 @@
 import AIUsage
+import AIUsageTracker
 import DynamoDB
 import Foundation
 

@@ -1,4 +1,5 @@
 import AIUsage
+import AIUsageTracker
 import DynamoDB
 
 /// One call to record: the metric, and the task-local context it is recorded in (nil: none).

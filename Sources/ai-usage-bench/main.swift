@@ -9,6 +9,8 @@
 // Prints a human-readable report, then one final line of JSON with every figure.
 
 import AIUsage
+import AIUsageReports
+import AIUsageTracker
 import DynamoDB
 import Foundation
 

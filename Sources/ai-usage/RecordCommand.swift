@@ -1,4 +1,5 @@
 import AIUsage
+import AIUsageTracker
 import ArgumentParser
 import DynamoDB
 import Foundation

@@ -1,4 +1,6 @@
 import AIUsage
+import AIUsageReports
+import AIUsageTracker
 import AIUsageAPI
 import DynamoDB
 import Foundation

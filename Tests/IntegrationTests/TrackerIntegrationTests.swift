@@ -1,4 +1,5 @@
 import AIUsage
+import AIUsageTracker
 import CurlHTTP
 import DynamoDB
 import Foundation

@@ -1,4 +1,4 @@
-import AIUsage
+import ExactJSON
 import TestSupport
 import Testing
 

@@ -1,3 +1,4 @@
+import AIUsage
 /// One validated `GET /ai_usage` question: a date range, optional filters, and the
 /// aggregations wanted. Building one is the only way in, so every query that reaches DynamoDB
 /// has real dates, a bounded range and filter values that cannot reach into another key.

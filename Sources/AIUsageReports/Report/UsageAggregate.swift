@@ -1,3 +1,4 @@
+import AIUsage
 import DynamoDB
 
 /// Usage sums over a stream of items: the totals, and groups for the requested levels only.

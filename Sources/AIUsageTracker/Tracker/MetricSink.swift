@@ -1,3 +1,4 @@
+import AIUsage
 import DynamoDB
 
 /// Where the tracker's items go.

@@ -1,3 +1,4 @@
+import AIUsage
 /// Who and what a call is made for: job, batch, user, environment and GitHub PR.
 ///
 /// It lives in a task-local value, so it follows structured concurrency (child tasks inherit

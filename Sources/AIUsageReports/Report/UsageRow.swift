@@ -1,3 +1,4 @@
+import AIUsage
 import DynamoDB
 
 /// The few fields of one usage item that a report needs, read from an item of either generation.

@@ -1,3 +1,4 @@
+import AIUsage
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

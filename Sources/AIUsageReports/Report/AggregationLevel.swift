@@ -1,3 +1,4 @@
+import AIUsage
 /// One way `GET /ai_usage` can break the usage down: the `aggregation` parameter's values.
 ///
 /// `allCases` is the canonical order, the order in which a report writes its `aggregations`

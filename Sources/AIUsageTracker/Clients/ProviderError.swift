@@ -1,3 +1,4 @@
+import AIUsage
 import CurlHTTP
 
 /// Why a tracked provider call (``OpenAIClient``, ``AnthropicClient``) failed.

@@ -1,3 +1,4 @@
+import AIUsage
 import CurlHTTP
 import DynamoDB
 

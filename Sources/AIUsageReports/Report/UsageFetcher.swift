@@ -1,3 +1,4 @@
+import AIUsage
 import DynamoDB
 
 /// Answers a `UsageQuery` from the table: the range is cut into contiguous day segments (as

@@ -1,3 +1,4 @@
+import AIUsage
 extension UsageAggregate {
     /// Fraction digits of every `cost_usd`.
     public static let costScale = 4

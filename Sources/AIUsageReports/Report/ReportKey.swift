@@ -1,3 +1,4 @@
+import AIUsage
 /// A group name compared, hashed and ordered by its UTF-8 bytes.
 ///
 /// Swift's `String` equality follows Unicode canonical equivalence, so two differently

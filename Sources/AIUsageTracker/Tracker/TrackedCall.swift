@@ -1,3 +1,4 @@
+import AIUsage
 import DynamoDB
 
 /// Wrapping a provider call so that it is always recorded.

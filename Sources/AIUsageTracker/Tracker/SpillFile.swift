@@ -1,3 +1,4 @@
+import AIUsage
 import DynamoDB
 #if canImport(FoundationEssentials)
 import FoundationEssentials

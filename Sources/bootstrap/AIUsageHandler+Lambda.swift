@@ -1,3 +1,5 @@
+import AIUsageAPI
+
 import LambdaRuntime
 
 /// `AIUsageHandler` under the runtime loop. It never throws: every failure, including missing

@@ -1,3 +1,4 @@
+import AIUsage
 import Dispatch
 import DynamoDB
 #if canImport(FoundationEssentials)
