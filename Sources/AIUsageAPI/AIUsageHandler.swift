@@ -29,7 +29,8 @@ public final class AIUsageHandler: Sendable {
 
     /// - Parameters:
     ///   - environment: `DYNAMODB_TABLE_NAME`, the AWS variables (see `DynamoDBConfiguration`),
-    ///     `AI_USAGE_QUERY_CONCURRENCY` (8) and `AI_USAGE_CACHE_TTL_SECONDS` (900; 0 disables).
+    ///     `AI_USAGE_QUERY_CONCURRENCY` (8), `AI_USAGE_CACHE_TTL_SECONDS` (900; 0 disables) and
+    ///     `AI_USAGE_INDEX_SHARDS` (1) and `AI_USAGE_ROLLUPS` (`on`; `off` reads raw items only).
     ///   - client: a ready client (tests); by default one is built from `environment`.
     ///   - today: the UTC day `end_date` defaults to.
     ///   - log: where the one line per request goes (standard error by default).
@@ -60,14 +61,29 @@ public final class AIUsageHandler: Sendable {
             setup = .failure(ConfigurationProblem(message: "DYNAMODB_TABLE_NAME \(problem)"))
             return
         }
+        let rollups: Bool
+        switch environment["AI_USAGE_ROLLUPS"]?.lowercased() ?? "" {
+        case "", "on", "true", "1": rollups = true
+        case "off", "false", "0": rollups = false
+        case let other:
+            setup = .failure(ConfigurationProblem(message: "AI_USAGE_ROLLUPS must be on or off, got '\(InputEcho.short(other, limit: 20))'"))
+            return
+        }
+        let sharding: IndexSharding
+        switch IndexSharding.fromEnvironment(environment) {
+        case .success(let value): sharding = value
+        case .failure(let problem):
+            setup = .failure(ConfigurationProblem(message: problem.description))
+            return
+        }
         if let client {
-            setup = .success(UsageFetcher(client: client, tableName: table, concurrency: concurrency))
+            setup = .success(UsageFetcher(client: client, tableName: table, concurrency: concurrency, sharding: sharding, usesRollups: rollups))
             return
         }
         do {
             let configuration = try DynamoDBConfiguration.fromEnvironment(environment)
             let client = DynamoDBClient(configuration: configuration, transport: CurlHTTPClient(maxConnections: concurrency))
-            setup = .success(UsageFetcher(client: client, tableName: table, concurrency: concurrency))
+            setup = .success(UsageFetcher(client: client, tableName: table, concurrency: concurrency, sharding: sharding, usesRollups: rollups))
         } catch {
             setup = .failure(ConfigurationProblem(message: error.message))
         }
@@ -143,7 +159,8 @@ public final class AIUsageHandler: Sendable {
         let cacheable = query.end < today()
         if cacheable, let cached = cache.answer(for: query.cacheKey) { return cached }
         do {
-            let outcome = try await fetcher.aggregate(query)
+            let outcome = try await fetcher.aggregate(query, today: today())
+            log("read \(outcome.readSummary) (request \(requestId))")
             if outcome.aggregate.invalidItems > 0 {
                 log("left out \(outcome.aggregate.invalidItems) unreadable items: \(outcome.aggregate.invalidReasons.map(\.description).joined(separator: "; "))")
             }

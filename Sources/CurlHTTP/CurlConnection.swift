@@ -175,6 +175,8 @@ private final class ResponseCollector {
     var headers = HTTPHeaders()
     var body: [UInt8] = []
     let cancellation: CurlCancellation?
+    /// The largest `Content-Length` reserved up front.
+    static let largestReserve = 64 << 20
     /// libcurl writes a NUL-terminated message here on failure (CURL_ERROR_SIZE bytes).
     let errorBuffer: UnsafeMutablePointer<CChar>
 
@@ -201,6 +203,11 @@ private final class ResponseCollector {
         let name = String(line[..<colon])
         let value = line[line.index(after: colon)...].trimmingSpaces()
         headers.add(name, value)
+        // One allocation of the announced size instead of doubling past it (a 1 MB Query page
+        // would otherwise end in a 2 MB buffer); a lying length only costs a larger reserve.
+        if name.lowercased() == "content-length", let length = Int(value), length > 0, length <= Self.largestReserve {
+            body.reserveCapacity(length)
+        }
     }
 }
 

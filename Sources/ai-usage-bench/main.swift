@@ -199,17 +199,10 @@ struct ReportRange {
 func buildReportRanges() throws -> (ranges: [ReportRange], oneSegment: [ReportRange], lastDayItems: [UsageItem]) {
     let usageTable = UsageTable(firstDay: reportFirstDay, days: reportDays, perDay: reportPerDay, seed: 20261130)
     // The segments the handler will ask for (UsageFetcher's own split, 8 at most).
-    let segmenter = UsageFetcher(
-        client: DynamoDBClient(configuration: try DynamoDBConfiguration.fromEnvironment([
-            "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDSEGMENTS", "AWS_SECRET_ACCESS_KEY": "unused",
-            "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9",
-        ])),
-        tableName: "unused", concurrency: 8
-    )
     let ranges: [ReportRange] = [1, 7, 30].map { days in
         let start = reportLastDay.adding(days: -(days - 1))
         let query = UsageQuery(start: start, end: reportLastDay, aggregation: reportLevels)
-        let segments = segmenter.segments(of: query).map { PageBuilder.segment(usageTable, from: $0.first, to: $0.last) }
+        let segments = UsageFetcher.segments(of: query, concurrency: 8).map { PageBuilder.segment(usageTable, from: $0.first, to: $0.last) }
         return ReportRange(
             label: days == 1 ? "1 day" : "\(days) days", days: days, start: start, end: reportLastDay, segments: segments,
             expected: PageBuilder.expected(usageTable.items(from: start, through: reportLastDay)),

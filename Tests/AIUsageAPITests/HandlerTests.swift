@@ -23,7 +23,9 @@ final class LogLines: Sendable {
 
     func handler(_ server: (any LoopbackEndpoint)?, environment: [String: String] = [:], log: LogLines = LogLines()) -> AIUsageHandler {
         var env = ["DYNAMODB_TABLE_NAME": "Usage", "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": Self.secret,
-                   "AWS_SESSION_TOKEN": "TOKEN-never-printed", "AI_USAGE_QUERY_CONCURRENCY": "2"]
+                   "AWS_SESSION_TOKEN": "TOKEN-never-printed", "AI_USAGE_QUERY_CONCURRENCY": "2",
+                   // These tests script the raw Queries; RollupReadTests covers the rollup read.
+                   "AI_USAGE_ROLLUPS": "off"]
         env.merge(environment) { $1 }
         let client = server.map { server in
             DynamoDBClient(

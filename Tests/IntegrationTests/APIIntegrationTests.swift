@@ -137,7 +137,7 @@ import Testing
             var reports: [String] = []
             var pageCounts: [Int] = []
             for (limit, concurrency) in [(nil, 8), (1, 1), (3, 2), (5, 8)] as [(Int?, Int)] {
-                let outcome = try await UsageFetcher(client: client, tableName: table, concurrency: concurrency, pageLimit: limit).aggregate(query)
+                let outcome = try await UsageFetcher(client: client, tableName: table, concurrency: concurrency, pageLimit: limit).aggregate(query, today: CivilDate(year: 2026, month: 12, day: 1))
                 reports.append(outcome.aggregate.report(start: query.start, end: query.end, query: query.echo).serialized())
                 pageCounts.append(outcome.pages)
                 #expect(outcome.aggregate.totalAPICalls == 20)

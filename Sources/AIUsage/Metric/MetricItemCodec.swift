@@ -31,18 +31,20 @@ public enum MetricItemCodec {
 
     // MARK: - Writing
 
-    /// The item to store. Throws when the metric breaks a validation rule.
-    public static func item(for metric: AIUsageMetric) throws(AIUsageMetric.ValidationError) -> Item {
+    /// The item to store, its GSI1 and GSI2 partitions chosen by `sharding` (the original keys
+    /// by default). Throws when the metric breaks a validation rule.
+    public static func item(for metric: AIUsageMetric, sharding: IndexSharding = .single) throws(AIUsageMetric.ValidationError) -> Item {
         try metric.validate()
         // One formatting of the timestamp serves every attribute derived from it.
         let iso = metric.timestamp.iso8601
         let date = String(iso.prefix(10))
+        let shard = sharding.shard(requestId: metric.requestId)
         var item: Item = [
             "PK": .s(partitionKey(service: metric.service, model: metric.model)),
             "SK": .s(sortKey(iso: iso, requestId: metric.requestId)),
-            "GSI1PK": .s(serviceIndexKey(service: metric.service)),
+            "GSI1PK": .s(sharding.servicePartition(service: metric.service, shard: shard)),
             "GSI1SK": .s(serviceIndexSortKey(date: date)),
-            "GSI2PK": .s(costIndexPartition),
+            "GSI2PK": .s(sharding.costPartition(shard: shard)),
             "GSI2SK": .s(costIndexSortKey(date: date, service: metric.service)),
             "timestamp": .s(iso),
             "date": .s(date),

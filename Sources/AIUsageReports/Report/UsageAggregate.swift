@@ -79,29 +79,43 @@ public struct UsageAggregate: Sendable {
         var calls = 0
     }
 
-    private let keepsDays: Bool
-    private let keepsServices: Bool
-    private let keepsModels: Bool
-    private let keepsOperations: Bool
-    private let keepsHours: Bool
+    /// The finest grouping every level is read from: day × hour × service × model × operation,
+    /// as ids of `names` (`hour` is 0 … 23, or 24 for none).
+    struct CellKey: Hashable, Sendable {
+        var date: Int32
+        var hour: Int32
+        var service: Int32
+        var model: Int32
+        var operation: Int32
+    }
 
-    private(set) var byDay: [ReportKey: DayGroup] = [:]
-    private(set) var byService: [ReportKey: ServiceGroup] = [:]
-    private(set) var byModel: [ReportKey: ModelGroup] = [:]
-    private(set) var byOperation: [ReportKey: OperationGroup] = [:]
-    private(set) var byHour: [ReportKey: HourGroup] = [:]
+    /// A cell's sums.
+    struct CellSums: Sendable, Sums {
+        var cost: ExactDecimal = .zero
+        var tokens = 0
+        var calls = 0
+    }
+
+    /// The hour id of an item without one.
+    static let noHour: Int32 = 24
+
+    /// Whether any level is kept (without one, only the totals are).
+    private let keepsCells: Bool
+    /// Interned names of days, services, models and operations.
+    private(set) var names = NameTable()
+    /// Sums per cell; memory grows with the distinct cells, never with the items.
+    private(set) var cells: [CellKey: CellSums] = [:]
 
     /// The group name of an absent dimension.
     static let unknown = "unknown"
 
+    /// `00` … `23`, then `unknown`: the `by_hour` key of each hour id.
+    static let hourNames: [String] = (0..<24).map { $0 < 10 ? "0\($0)" : "\($0)" } + [unknown]
+
     /// An empty aggregate keeping groups for `levels` (repeats ignored; none: totals only).
     public init(levels: [AggregationLevel]) {
         self.levels = AggregationLevel.deduplicated(levels)
-        keepsDays = levels.contains(.day)
-        keepsServices = levels.contains(.service)
-        keepsModels = levels.contains(.model)
-        keepsOperations = levels.contains(.operation)
-        keepsHours = levels.contains(.hour)
+        keepsCells = !levels.isEmpty
     }
 
     /// Folds in one item of either generation; an item that cannot be read is counted in
@@ -124,57 +138,59 @@ public struct UsageAggregate: Sendable {
             reject(problem)
             return
         }
-        guard let cost = totalCost.adding(row.cost) else {
-            reject(UsageRow.Invalid(attribute: "cost_usd", held: "N \"\(row.cost)\"", problem: "cost sum would overflow"))
-            return
-        }
-        let (tokens, tokensOverflow) = totalTokens.addingReportingOverflow(row.tokens)
-        if tokensOverflow {
-            reject(UsageRow.Invalid(attribute: "total_tokens", held: "N \"\(row.tokens)\"", problem: "token sum would overflow"))
-            return
-        }
-        let (calls, callsOverflow) = totalAPICalls.addingReportingOverflow(row.apiCalls)
-        if callsOverflow {
-            reject(UsageRow.Invalid(attribute: "api_calls", held: "N \"\(row.apiCalls)\"", problem: "call sum would overflow"))
-            return
-        }
-        totalCost = cost
-        totalTokens = tokens
-        totalAPICalls = calls
-        itemCount += 1
+        guard count(cost: row.cost, tokens: row.tokens, calls: row.apiCalls, items: 1) else { return }
+        guard keepsCells else { return }
+        let key = CellKey(
+            date: names.id(row.date), hour: Self.hourId(row.hour),
+            service: names.id(row.service), model: names.id(row.model), operation: names.id(row.operation)
+        )
+        Self.add(row.cost, row.tokens, row.apiCalls, to: &cells[key, default: CellSums()])
+    }
 
-        // Group sums are bounded by the totals just checked (nothing is negative): they fit.
-        let service = ReportKey(row.service ?? Self.unknown)
-        if keepsDays {
-            Self.update(&byDay[ReportKey(row.date ?? Self.unknown), default: DayGroup()]) { group in
-                Self.add(row.cost, row.tokens, row.apiCalls, to: &group)
-                group.services.insert(service)
-            }
+    /// Folds in sums that stand for `items` items of one cell, named by ids of `names`: what the
+    /// streaming decoder and rollups add. `false` (and nothing added) when a total would overflow.
+    @discardableResult
+    mutating func add(_ key: CellKey, cost: ExactDecimal, tokens: Int, calls: Int, items: Int) -> Bool {
+        guard count(cost: cost, tokens: tokens, calls: calls, items: items) else { return false }
+        if keepsCells { Self.add(cost, tokens, calls, to: &cells[key, default: CellSums()]) }
+        return true
+    }
+
+    /// Interns a name for `add(_:cost:tokens:calls:items:)`.
+    mutating func nameId(_ bytes: UnsafeBufferPointer<UInt8>) -> Int32 { names.id(bytes) }
+
+    /// Interns a name for `add(_:cost:tokens:calls:items:)`.
+    mutating func nameId(_ name: String?) -> Int32 { names.id(name) }
+
+    /// Adds to the totals after checking that they do not overflow; `false` (counted as
+    /// invalid) when they would.
+    private mutating func count(cost: ExactDecimal, tokens: Int, calls: Int, items: Int) -> Bool {
+        guard let sum = totalCost.adding(cost) else {
+            reject(UsageRow.Invalid(attribute: "cost_usd", held: "N \"\(cost)\"", problem: "cost sum would overflow"), count: items)
+            return false
         }
-        if keepsServices {
-            Self.update(&byService[service, default: ServiceGroup()]) { group in
-                Self.add(row.cost, row.tokens, row.apiCalls, to: &group)
-                group.models.insert(ReportKey(row.model ?? Self.unknown))
-                group.operations.insert(ReportKey(row.operation ?? Self.unknown))
-            }
+        let (tokenSum, tokensOverflow) = totalTokens.addingReportingOverflow(tokens)
+        if tokensOverflow {
+            reject(UsageRow.Invalid(attribute: "total_tokens", held: "N \"\(tokens)\"", problem: "token sum would overflow"), count: items)
+            return false
         }
-        if keepsModels {
-            Self.update(&byModel[ReportKey(row.model ?? Self.unknown), default: ModelGroup()]) { group in
-                Self.add(row.cost, row.tokens, row.apiCalls, to: &group)
-                group.service = Self.first(group.service, service.text)
-            }
+        let (callSum, callsOverflow) = totalAPICalls.addingReportingOverflow(calls)
+        if callsOverflow {
+            reject(UsageRow.Invalid(attribute: "api_calls", held: "N \"\(calls)\"", problem: "call sum would overflow"), count: items)
+            return false
         }
-        if keepsOperations {
-            Self.update(&byOperation[ReportKey(row.operation ?? Self.unknown), default: OperationGroup()]) { group in
-                Self.add(row.cost, row.tokens, row.apiCalls, to: &group)
-                group.services.insert(service)
-            }
-        }
-        if keepsHours {
-            Self.update(&byHour[ReportKey(row.hour ?? Self.unknown), default: HourGroup()]) { group in
-                Self.add(row.cost, row.tokens, row.apiCalls, to: &group)
-            }
-        }
+        totalCost = sum
+        totalTokens = tokenSum
+        totalAPICalls = callSum
+        itemCount += items
+        return true
+    }
+
+    /// Counts items left out for `reason`, from a rollup's count or the decoder.
+    mutating func rejectItems(_ count: Int, reason: UsageRow.Invalid?) {
+        guard count > 0 else { return }
+        invalidItems += count
+        if let reason, invalidReasons.count < Self.keptReasonCount { invalidReasons.append(reason) }
     }
 
     /// Folds in everything `other` counted, as if its items had been added here: the result
@@ -186,8 +202,7 @@ public struct UsageAggregate: Sendable {
     /// - Precondition: both aggregates keep the same levels (in any order).
     public mutating func merge(_ other: UsageAggregate) {
         precondition(
-            keepsDays == other.keepsDays && keepsServices == other.keepsServices && keepsModels == other.keepsModels
-                && keepsOperations == other.keepsOperations && keepsHours == other.keepsHours,
+            Set(levels) == Set(other.levels),
             "merging aggregates of different levels: \(levels) and \(other.levels)"
         )
         invalidItems += other.invalidItems
@@ -214,36 +229,90 @@ public struct UsageAggregate: Sendable {
         totalAPICalls = calls
         itemCount += other.itemCount
 
-        for (key, theirs) in other.byDay {
-            Self.update(&byDay[key, default: DayGroup()]) { group in
-                Self.add(theirs.cost, theirs.tokens, theirs.calls, to: &group)
-                group.services.formUnion(theirs.services)
+        // Their ids name their own table: translate each once.
+        var translated: [Int32] = []
+        translated.reserveCapacity(other.names.count)
+        for id in 0..<Int32(other.names.count) { translated.append(names.id(other.names[id])) }
+        for (key, theirs) in other.cells {
+            let mine = CellKey(
+                date: translated[Int(key.date)], hour: key.hour, service: translated[Int(key.service)],
+                model: translated[Int(key.model)], operation: translated[Int(key.operation)]
+            )
+            Self.add(theirs.cost, theirs.tokens, theirs.calls, to: &cells[mine, default: CellSums()])
+        }
+    }
+
+    // MARK: - Levels from cells
+
+    /// `by_day`, from the cells.
+    var byDay: [ReportKey: DayGroup] {
+        var groups: [ReportKey: DayGroup] = [:]
+        guard levels.contains(.day) else { return groups }
+        for (key, sums) in cells {
+            Self.update(&groups[ReportKey(names[key.date]), default: DayGroup()]) { group in
+                Self.add(sums.cost, sums.tokens, sums.calls, to: &group)
+                group.services.insert(ReportKey(names[key.service]))
             }
         }
-        for (key, theirs) in other.byService {
-            Self.update(&byService[key, default: ServiceGroup()]) { group in
-                Self.add(theirs.cost, theirs.tokens, theirs.calls, to: &group)
-                group.models.formUnion(theirs.models)
-                group.operations.formUnion(theirs.operations)
+        return groups
+    }
+
+    /// `by_service`, from the cells.
+    var byService: [ReportKey: ServiceGroup] {
+        var groups: [ReportKey: ServiceGroup] = [:]
+        guard levels.contains(.service) else { return groups }
+        for (key, sums) in cells {
+            Self.update(&groups[ReportKey(names[key.service]), default: ServiceGroup()]) { group in
+                Self.add(sums.cost, sums.tokens, sums.calls, to: &group)
+                group.models.insert(ReportKey(names[key.model]))
+                group.operations.insert(ReportKey(names[key.operation]))
             }
         }
-        for (key, theirs) in other.byModel {
-            Self.update(&byModel[key, default: ModelGroup()]) { group in
-                Self.add(theirs.cost, theirs.tokens, theirs.calls, to: &group)
-                if let service = theirs.service { group.service = Self.first(group.service, service) }
+        return groups
+    }
+
+    /// `by_model`, from the cells.
+    var byModel: [ReportKey: ModelGroup] {
+        var groups: [ReportKey: ModelGroup] = [:]
+        guard levels.contains(.model) else { return groups }
+        for (key, sums) in cells {
+            Self.update(&groups[ReportKey(names[key.model]), default: ModelGroup()]) { group in
+                Self.add(sums.cost, sums.tokens, sums.calls, to: &group)
+                group.service = Self.first(group.service, names[key.service])
             }
         }
-        for (key, theirs) in other.byOperation {
-            Self.update(&byOperation[key, default: OperationGroup()]) { group in
-                Self.add(theirs.cost, theirs.tokens, theirs.calls, to: &group)
-                group.services.formUnion(theirs.services)
+        return groups
+    }
+
+    /// `by_operation`, from the cells.
+    var byOperation: [ReportKey: OperationGroup] {
+        var groups: [ReportKey: OperationGroup] = [:]
+        guard levels.contains(.operation) else { return groups }
+        for (key, sums) in cells {
+            Self.update(&groups[ReportKey(names[key.operation]), default: OperationGroup()]) { group in
+                Self.add(sums.cost, sums.tokens, sums.calls, to: &group)
+                group.services.insert(ReportKey(names[key.service]))
             }
         }
-        for (key, theirs) in other.byHour {
-            Self.update(&byHour[key, default: HourGroup()]) { group in
-                Self.add(theirs.cost, theirs.tokens, theirs.calls, to: &group)
+        return groups
+    }
+
+    /// `by_hour`, from the cells.
+    var byHour: [ReportKey: HourGroup] {
+        var groups: [ReportKey: HourGroup] = [:]
+        guard levels.contains(.hour) else { return groups }
+        for (key, sums) in cells {
+            Self.update(&groups[ReportKey(Self.hourNames[Int(key.hour)]), default: HourGroup()]) { group in
+                Self.add(sums.cost, sums.tokens, sums.calls, to: &group)
             }
         }
+        return groups
+    }
+
+    /// The id of an hour name (`00` … `23`), or `noHour`.
+    static func hourId(_ hour: String?) -> Int32 {
+        guard let hour, hour.utf8.count == 2, let value = Int32(hour), (0..<24).contains(value) else { return noHour }
+        return value
     }
 
     // MARK: - Reading groups
@@ -288,9 +357,9 @@ public struct UsageAggregate: Sendable {
 
     // MARK: - Helpers
 
-    /// Counts an invalid item.
-    private mutating func reject(_ reason: UsageRow.Invalid) {
-        invalidItems += 1
+    /// Counts `count` invalid items, keeping the reason while few are kept.
+    private mutating func reject(_ reason: UsageRow.Invalid, count: Int = 1) {
+        invalidItems += count
         if invalidReasons.count < Self.keptReasonCount { invalidReasons.append(reason) }
     }
 

@@ -1,146 +1,146 @@
 import AIUsage
 import DynamoDB
 
-/// Answers a `UsageQuery` from the table: the range is cut into contiguous day segments (as
-/// many as `concurrency`, at most one per day), one Query each, run in parallel; every page is
-/// followed and folded into that segment's aggregate as it arrives; the segments merge exactly.
+/// Answers a `UsageQuery` from a `UsageSource`: closed, clean, compacted days from their
+/// rollups, every other day from raw items, the same answer to the last digit either way.
 ///
-/// - With a service: GSI1 (`GSI1PK = AI_USAGE#<service>`, `GSI1SK BETWEEN DATE#<first> AND DATE#<last>`).
-/// - Without: GSI2, the one partition that holds every service
-///   (`GSI2PK = AI_USAGE_COST`, `GSI2SK BETWEEN COST#<first> AND COST#<last>#~`).
-/// - Only the attributes a report reads are projected; `operation`, `model` and the context
-///   filters are a server-side `FilterExpression` that matches either item generation.
+/// 1. Rollups, when the query's filters are rollup dimensions (no `job_id` or `batch_id`): one
+///    read of the rollup partition for the range's closed days (today and yesterday are never
+///    read from rollups). A day counts only when `RollupDay.isClean`; its groups that match the
+///    filters are folded in.
+/// 2. Raw items for the other days: contiguous runs of them, cut into at most `concurrency`
+///    segments, each read from every raw partition (the original key and each shard's), run in
+///    parallel, each page folded as it arrives; the parts merge exactly.
 public struct UsageFetcher: Sendable {
-    public let client: DynamoDBClient
-    public let tableName: String
-    /// Queries in flight at once; the client's HTTP pool should have at least as many connections.
+    public let source: any UsageSource
+    /// Reads in flight at once (segments × partitions).
     public let concurrency: Int
-    /// Items per page (`Limit`); `nil` lets DynamoDB fill each page up to 1 MB.
-    public let pageLimit: Int?
+    /// Whether closed days may be answered from rollups.
+    public let usesRollups: Bool
 
-    public init(client: DynamoDBClient, tableName: String, concurrency: Int = 8, pageLimit: Int? = nil) {
-        self.client = client
-        self.tableName = tableName
+    public init(source: any UsageSource, concurrency: Int = 8, usesRollups: Bool = true) {
+        self.source = source
         self.concurrency = max(1, concurrency)
-        self.pageLimit = pageLimit
+        self.usesRollups = usesRollups
     }
 
-    /// What a fetch found: the aggregate, and how much work it took.
+    /// The table through `DynamoDBUsageSource`.
+    public init(
+        client: DynamoDBClient, tableName: String, concurrency: Int = 8, pageLimit: Int? = nil,
+        sharding: IndexSharding = .single, usesRollups: Bool = true
+    ) {
+        self.init(
+            source: DynamoDBUsageSource(client: client, tableName: tableName, sharding: sharding, pageLimit: pageLimit),
+            concurrency: concurrency, usesRollups: usesRollups
+        )
+    }
+
+    /// What a fetch found, and what it read.
     public struct Outcome: Sendable {
         public var aggregate: UsageAggregate
-        public var queries: Int
-        public var pages: Int
+        /// Raw-item reads.
+        public var raw = ReadCount()
+        /// Rollup-partition reads.
+        public var rollup = ReadCount()
+        /// Days answered from rollups, and from raw items.
+        public var rollupDays = 0
+        public var rawDays = 0
+
+        /// Query calls in all.
+        public var queries: Int { raw.queries + rollup.queries }
+        /// Pages in all.
+        public var pages: Int { raw.pages + rollup.pages }
+
+        /// `raw 5 days (1,234 items, 3 pages, 8 queries); rollups 25 days (600 items, 1 page)`.
+        public var readSummary: String {
+            "raw \(rawDays) days (\(raw.items) items, \(raw.pages) pages, \(raw.queries) queries); rollups \(rollupDays) days (\(rollup.items) items, \(rollup.pages) pages)"
+        }
     }
 
-    /// Fetches and aggregates every matching item of the query's range.
-    public func aggregate(_ query: UsageQuery) async throws(DynamoDBError) -> Outcome {
-        let inputs = segments(of: query).map { queryInput(query, from: $0.first, to: $0.last) }
+    /// Fetches and aggregates every matching item of the query's range. `today` (UTC) decides
+    /// which days are still open.
+    public func aggregate(_ query: UsageQuery, today: CivilDate) async throws(DynamoDBError) -> Outcome {
+        var outcome = Outcome(aggregate: UsageAggregate(levels: query.aggregation))
+        var covered: Set<CivilDate> = []
+        let lastClosed = RollupKeys.lastClosedDay(today: today)
+        if usesRollups, RollupGroup.canAnswer(query), query.start <= min(query.end, lastClosed) {
+            let last = min(query.end, lastClosed)
+            var days: [String: RollupDay] = [:]
+            outcome.rollup = try await source.readRollups(from: query.start, to: last) { (reader: inout WireItem) throws(WireDecodingError) in
+                var item: Item = [:]
+                try reader.decodeRest(into: &item)
+                RollupDay.add(item, to: &days)
+            }
+            for (text, day) in days.sorted(by: { $0.key < $1.key }) where day.isClean {
+                guard let date = CivilDate(text), date >= query.start, date <= last else { continue }
+                covered.insert(date)
+                for group in day.currentGroups where group.matches(query) { group.fold(into: &outcome.aggregate) }
+            }
+        }
+        outcome.rollupDays = covered.count
+
+        let segments = Self.segments(of: query, excluding: covered, concurrency: concurrency)
+        outcome.rawDays = segments.reduce(0) { $0 + $1.last.daysSinceEpoch - $1.first.daysSinceEpoch + 1 }
+        let partitions = source.rawPartitions(for: query)
+        var tasks: [(first: CivilDate, last: CivilDate, partition: String)] = []
+        for segment in segments {
+            for partition in partitions { tasks.append((segment.first, segment.last, partition)) }
+        }
         let levels = query.aggregation
+        let source = self.source
         do {
-            return try await withThrowingTaskGroup(of: (UsageAggregate, Int).self) { group in
-                var total = Outcome(aggregate: UsageAggregate(levels: levels), queries: inputs.count, pages: 0)
+            try await withThrowingTaskGroup(of: (UsageAggregate, ReadCount).self) { group in
                 var next = 0
                 func startNext() {
-                    guard next < inputs.count else { return }
-                    let input = inputs[next]
+                    guard next < tasks.count else { return }
+                    let task = tasks[next]
                     next += 1
-                    group.addTask { try await fold(input, levels: levels) }
+                    group.addTask {
+                        var aggregate = UsageAggregate(levels: levels)
+                        let count = try await source.readRaw(query, partition: task.partition, from: task.first, to: task.last) {
+                            (reader: inout WireItem) throws(WireDecodingError) in
+                            let fields = try ReportFields.read(&reader)
+                            fields.fold(into: &aggregate, reader)
+                        }
+                        return (aggregate, count)
+                    }
                 }
-                for _ in 0..<min(concurrency, inputs.count) { startNext() }
-                while let (segment, pages) = try await group.next() {
-                    total.aggregate.merge(segment)
-                    total.pages += pages
+                for _ in 0..<min(concurrency, tasks.count) { startNext() }
+                while let (part, count) = try await group.next() {
+                    outcome.aggregate.merge(part)
+                    outcome.raw += count
                     startNext()
                 }
-                return total
             }
         } catch let error as DynamoDBError {
             throw error
         } catch {
             throw DynamoDBError(kind: .invalidResponse, code: "UnexpectedError", message: "\(error)", operation: "Query")
         }
+        return outcome
     }
 
-    /// One day's pages, folded as they arrive.
-    private func fold(_ input: QueryInput, levels: [AggregationLevel]) async throws -> (UsageAggregate, Int) {
-        var aggregate = UsageAggregate(levels: levels)
-        var pages = 0
-        for try await page in client.query(input) {
-            pages += 1
-            for item in page.items { aggregate.add(item) }
-        }
-        return (aggregate, pages)
-    }
-
-    /// The attributes a report reads, both generations.
-    static let projected = [
-        "cost_usd", "costUSD", "total_tokens", "totalTokens", "input_tokens", "inputTokens", "output_tokens", "outputTokens",
-        "api_calls", "apiCalls", "date", "hour", "timestamp", "service", "model", "operation",
-    ]
-
-    /// The range cut into at most `concurrency` contiguous segments of whole days, as even as
-    /// possible, in order.
-    public func segments(of query: UsageQuery) -> [(first: CivilDate, last: CivilDate)] {
-        let firstDay = query.start.daysSinceEpoch
-        let days = query.end.daysSinceEpoch - firstDay + 1
-        let count = min(days, concurrency)
-        var result: [(first: CivilDate, last: CivilDate)] = []
-        var start = firstDay
-        for index in 0..<count {
-            let length = days / count + (index < days % count ? 1 : 0)
-            result.append((CivilDate(daysSinceEpoch: start), CivilDate(daysSinceEpoch: start + length - 1)))
-            start += length
-        }
-        return result
-    }
-
-    /// The Query for the days `first` through `last` of `query`.
-    public func queryInput(_ query: UsageQuery, from first: CivilDate, to last: CivilDate) -> QueryInput {
-        var names: [String: String] = [:]
-        for name in Self.projected { names["#\(name)"] = name }
-        var values: [String: AttributeValue] = [:]
-        let index: String
-        let keyCondition: String
-        if let service = query.service {
-            index = "GSI1"
-            keyCondition = "GSI1PK = :pk AND GSI1SK BETWEEN :from AND :to"
-            values[":pk"] = .s(MetricItemCodec.serviceIndexKey(service: service))
-            values[":from"] = .s(MetricItemCodec.serviceIndexSortKey(date: first.text))
-            values[":to"] = .s(MetricItemCodec.serviceIndexSortKey(date: last.text))
-        } else {
-            index = "GSI2"
-            keyCondition = "GSI2PK = :pk AND GSI2SK BETWEEN :from AND :to"
-            values[":pk"] = .s(MetricItemCodec.costIndexPartition)
-            values[":from"] = .s(MetricItemCodec.costIndexDayStart(date: first.text))
-            values[":to"] = .s(MetricItemCodec.costIndexSortKey(date: last.text, service: "~"))
-        }
-
-        var conditions: [String] = []
-        func filter(_ value: String?, _ placeholder: String, attributes: [String]) {
-            guard let value else { return }
-            values[placeholder] = .s(value)
-            let clauses = attributes.map { attribute -> String in
-                names["#\(attribute)"] = attribute
-                return "#\(attribute) = \(placeholder)"
+    /// The days of the query's range not in `covered`, as contiguous runs cut into at most
+    /// `concurrency` segments of whole days (as even as possible), in order.
+    public static func segments(
+        of query: UsageQuery, excluding covered: Set<CivilDate> = [], concurrency: Int
+    ) -> [(first: CivilDate, last: CivilDate)] {
+        var runs: [(first: Int, last: Int)] = []
+        for day in query.start.daysSinceEpoch...query.end.daysSinceEpoch where !covered.contains(CivilDate(daysSinceEpoch: day)) {
+            if let last = runs.last, last.last == day - 1 {
+                runs[runs.count - 1].last = day
+            } else {
+                runs.append((day, day))
             }
-            conditions.append(clauses.count == 1 ? clauses[0] : "(\(clauses.joined(separator: " OR ")))")
         }
-        filter(query.operation, ":operation", attributes: ["operation"])
-        filter(query.model, ":model", attributes: ["model"])
-        filter(query.jobId, ":job", attributes: ["job_id", "jobId"])
-        filter(query.batchId, ":batch", attributes: ["batch_id", "batchId"])
-        filter(query.userId, ":user", attributes: ["user_id", "userId"])
-        filter(query.environment, ":environment", attributes: ["environment"])
-
-        return QueryInput(
-            tableName: tableName,
-            indexName: index,
-            keyConditionExpression: keyCondition,
-            filterExpression: conditions.isEmpty ? nil : conditions.joined(separator: " AND "),
-            projectionExpression: Self.projected.map { "#\($0)" }.joined(separator: ", "),
-            expressionAttributeNames: names,
-            expressionAttributeValues: values,
-            limit: pageLimit
-        )
+        // Split the longest run in two until there are enough segments or every run is one day.
+        while runs.count < concurrency, let longest = runs.indices.max(by: { runs[$0].last - runs[$0].first < runs[$1].last - runs[$1].first }),
+              runs[longest].last > runs[longest].first {
+            let run = runs[longest]
+            let middle = run.first + (run.last - run.first + 1) / 2
+            runs[longest] = (run.first, middle - 1)
+            runs.insert((middle, run.last), at: longest + 1)
+        }
+        return runs.map { (CivilDate(daysSinceEpoch: $0.first), CivilDate(daysSinceEpoch: $0.last)) }
     }
 }

@@ -1,5 +1,10 @@
 import AIUsage
 import DynamoDB
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation  // only where FoundationEssentials is not its own module (Apple platforms)
+#endif
 
 /// Where the tracker's items go.
 public protocol MetricSink: Sendable {
@@ -23,21 +28,51 @@ public struct SinkOutcome: Sendable {
 }
 
 /// Writes with BatchWriteItem (chunks of 25, standard retries, UnprocessedItems resent).
+///
+/// A late item (dated before the writer's UTC today: a replayed spill, a backfill, a clock
+/// behind) first marks its day dirty (`RollupKeys.dirtyMarker`), so that no rollup of that day is
+/// trusted until it is compacted again. When a marker cannot be written, the items of the
+/// batch are returned unwritten (the tracker spills them) rather than written unmarked.
 public struct DynamoDBSink: MetricSink {
     public let client: DynamoDBClient
     public let tableName: String
+    private let now: @Sendable () -> UTCTimestamp
 
-    public init(client: DynamoDBClient, tableName: String) {
+    /// - Parameter now: the writer's clock, which decides what is late (tests inject one).
+    public init(client: DynamoDBClient, tableName: String, now: @escaping @Sendable () -> UTCTimestamp = { UTCTimestamp.now() }) {
         self.client = client
         self.tableName = tableName
+        self.now = now
     }
 
     public func write(_ items: [Item]) async -> SinkOutcome {
+        if let failure = await markLateDays(items) { return SinkOutcome(unwritten: items, failure: failure) }
         let result = await client.batchWriteItem(tableName: tableName, requests: items.map { .put($0) })
         guard !result.isComplete else { return .complete }
         let unwritten: [Item] = result.unprocessed.compactMap { if case .put(let item) = $0 { item } else { nil } }
         let reason = result.errors.first.map(\.description) ?? "DynamoDB left \(unwritten.count) items unprocessed after \(client.configuration.maxBatchWriteRounds) rounds"
         return SinkOutcome(unwritten: unwritten, failure: reason)
+    }
+
+    /// Puts one dirty marker per late day of `items`; the failure, if one could not be put.
+    private func markLateDays(_ items: [Item]) async -> String? {
+        let clock = now()
+        let today = clock.civilDate
+        var late: Set<String> = []
+        for item in items {
+            guard let text = item["date"]?.string, let date = CivilDate(text),
+                  RollupKeys.marksDirty(date: date, today: today) else { continue }
+            late.insert(text)
+        }
+        for date in late.sorted() {
+            let marker = RollupKeys.dirtyMarker(date: date, token: UUID().uuidString.lowercased(), markedAt: clock.iso8601)
+            do {
+                try await client.putItem(PutItemInput(tableName: tableName, item: marker))
+            } catch {
+                return "cannot mark \(date) dirty for its late items: \(error.description)"
+            }
+        }
+        return nil
     }
 }
 

@@ -88,7 +88,7 @@ public actor Tracker {
         configuration.defaults.merging(TrackingContext.current).apply(to: &metric)
         let item: Item
         do {
-            item = try MetricItemCodec.item(for: metric)
+            item = try MetricItemCodec.item(for: metric, sharding: configuration.sharding)
         } catch {
             counters.withLock { $0.rejected += 1 }
             Self.log("refused a metric for \(metric.service)/\(metric.model)/\(metric.operation): \(error.message)")

@@ -23,6 +23,8 @@ public struct TrackerConfiguration: Sendable {
     public var mirrorFile: String?
     /// Context fields every metric gets unless the task-local context or the call sets them.
     public var defaults: TrackingContext
+    /// How items spread over the date indexes' partitions (`AI_USAGE_INDEX_SHARDS`).
+    public var sharding: IndexSharding
 
     public init(
         batchSize: Int = 25,
@@ -30,7 +32,8 @@ public struct TrackerConfiguration: Sendable {
         maxBuffered: Int = 10_000,
         spillFile: SpillFile = SpillFile(path: SpillFile.defaultPath([:])),
         mirrorFile: String? = nil,
-        defaults: TrackingContext = TrackingContext()
+        defaults: TrackingContext = TrackingContext(),
+        sharding: IndexSharding = .single
     ) {
         self.batchSize = max(1, batchSize)
         self.flushInterval = flushInterval
@@ -38,10 +41,11 @@ public struct TrackerConfiguration: Sendable {
         self.spillFile = spillFile
         self.mirrorFile = mirrorFile
         self.defaults = defaults
+        self.sharding = sharding
     }
 
     /// From the environment: `AI_USAGE_SPILL_FILE`, `TRACK_TO_FILE` / `AI_USAGE_LOG_FILE`,
-    /// `USER_ID`, and the environment detected by `EnvironmentDetector`.
+    /// `USER_ID`, `AI_USAGE_INDEX_SHARDS`, and the environment detected by `EnvironmentDetector`.
     public static func fromEnvironment(_ environment: [String: String]) -> TrackerConfiguration {
         let mirror = ["true", "1"].contains((environment["TRACK_TO_FILE"] ?? "").lowercased())
             ? (environment["AI_USAGE_LOG_FILE"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp/ai_usage.jsonl")
@@ -52,7 +56,9 @@ public struct TrackerConfiguration: Sendable {
             defaults: TrackingContext(
                 userId: environment["USER_ID"].flatMap { $0.isEmpty ? nil : $0 },
                 environment: EnvironmentDetector.detect(environment)
-            )
+            ),
+            // A bad value is reported by `environmentProblems`; the original keys meanwhile.
+            sharding: (try? IndexSharding.fromEnvironment(environment).get()) ?? .single
         )
     }
 }
@@ -64,6 +70,7 @@ extension TrackerConfiguration {
     /// (`USER_ID`, `ENVIRONMENT`) that could not be stored as key parts.
     public static func environmentProblems(_ environment: [String: String]) -> [String] {
         var problems: [String] = []
+        if case .failure(let problem) = IndexSharding.fromEnvironment(environment) { problems.append(problem.description) }
         func quoted(_ text: String) -> String { "'\(InputEcho.short(text, limit: 60))'" }
         func unwritableDirectory(of path: String) -> Bool {
             let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."

@@ -91,6 +91,13 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
         self = value
     }
 
+    /// The value of decimal text given as UTF-8 bytes, with the rules of `init?(_:)` (the
+    /// streaming decoder reads numbers this way, without making a `String`).
+    public init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        guard let value = ExactDecimal.parse(utf8: bytes) else { return nil }
+        self = value
+    }
+
     /// Whether the value is zero.
     public var isZero: Bool { significand == 0 }
 

@@ -1,0 +1,44 @@
+import DynamoDB
+
+/// Where daily rollups live in the usage table: one partition of their own, `AI_USAGE_ROLLUP`,
+/// with no index keys, so no raw-item query (table, GSI1, GSI2, GSI3) can ever return them.
+///
+/// Each day's items sort together, in this order:
+///
+/// | sort key | item |
+/// |---|---|
+/// | `DAY#<date>#!DIRTY` | the dirty marker: a raw item for this day was written late |
+/// | `DAY#<date>#0MANIFEST` | the manifest: the day is compacted (group count and digest) |
+/// | `DAY#<date>#G#<hash>` | one group's sums (see `docs/architecture.md`, "Daily rollups") |
+///
+/// The open window: today and yesterday (UTC) are never compacted and always read from raw
+/// items. A writer marks a day dirty when it writes an item dated before its own today; that
+/// covers the days compaction may have closed even with a writer's clock a day behind.
+public enum RollupKeys {
+    public static let partition = "AI_USAGE_ROLLUP"
+    /// Today and yesterday are open: compaction closes a day once it is 2 days old.
+    public static let openDays = 2
+
+    /// `DAY#<date>#`: before every key of that day.
+    public static func dayPrefix(_ date: String) -> String { "DAY#\(date)#" }
+    /// `DAY#<date>#~`: after every key of that day.
+    public static func dayEnd(_ date: String) -> String { "DAY#\(date)#~" }
+    public static func dirtyKey(_ date: String) -> String { "DAY#\(date)#!DIRTY" }
+    public static func manifestKey(_ date: String) -> String { "DAY#\(date)#0MANIFEST" }
+    public static func groupKey(_ date: String, hash: String) -> String { "DAY#\(date)#G#\(hash)" }
+
+    /// The last day compaction may close when today is `today`.
+    public static func lastClosedDay(today: CivilDate) -> CivilDate { today.adding(days: -openDays) }
+
+    /// Whether a writer whose today is `today` must mark `date` dirty: any day before its today.
+    public static func marksDirty(date: CivilDate, today: CivilDate) -> Bool { date < today }
+
+    /// The dirty marker for `date`: a fresh `token` each time, so compaction can tell whether
+    /// another late write came while it worked.
+    public static func dirtyMarker(date: String, token: String, markedAt: String) -> Item {
+        [
+            "PK": .s(partition), "SK": .s(dirtyKey(date)), "TYPE": .s("AIUsageRollupDirty"),
+            "day": .s(date), "token": .s(token), "marked_at": .s(markedAt),
+        ]
+    }
+}
