@@ -22,6 +22,10 @@ public final class AIUsageHandler: Sendable {
     private let cache: AnswerCache
     private let today: @Sendable () -> CivilDate
     private let log: @Sendable (String) -> Void
+    /// How raw items spread over the index partitions (`AI_USAGE_INDEX_SHARDS`).
+    private let sharding: IndexSharding
+    /// The closed days a scheduled rollup compacts, ending with the day before yesterday.
+    private let rollupDays: Int
 
     struct ConfigurationProblem: Error {
         var message: String
@@ -30,7 +34,8 @@ public final class AIUsageHandler: Sendable {
     /// - Parameters:
     ///   - environment: `DYNAMODB_TABLE_NAME`, the AWS variables (see `DynamoDBConfiguration`),
     ///     `AI_USAGE_QUERY_CONCURRENCY` (8), `AI_USAGE_CACHE_TTL_SECONDS` (900; 0 disables) and
-    ///     `AI_USAGE_INDEX_SHARDS` (1) and `AI_USAGE_ROLLUPS` (`on`; `off` reads raw items only).
+    ///     `AI_USAGE_INDEX_SHARDS` (1), `AI_USAGE_ROLLUPS` (`on`; `off` reads raw items only) and
+    ///     `AI_USAGE_ROLLUP_DAYS` (7: the closed days a scheduled rollup compacts).
     ///   - client: a ready client (tests); by default one is built from `environment`.
     ///   - today: the UTC day `end_date` defaults to.
     ///   - log: where the one line per request goes (standard error by default).
@@ -42,8 +47,15 @@ public final class AIUsageHandler: Sendable {
     ) {
         self.today = today
         self.log = log
+        self.sharding = (try? IndexSharding.fromEnvironment(environment).get()) ?? .single
+        self.rollupDays = (try? Self.integer("AI_USAGE_ROLLUP_DAYS", in: environment, default: 7, range: 1...366).get()) ?? 7
         let concurrency: Int
         let ttl: Int
+        if case .failure(let problem) = Self.integer("AI_USAGE_ROLLUP_DAYS", in: environment, default: 7, range: 1...366) {
+            self.cache = AnswerCache(ttl: .zero)
+            setup = .failure(problem)
+            return
+        }
         switch (Self.integer("AI_USAGE_QUERY_CONCURRENCY", in: environment, default: 8, range: 1...64),
                 Self.integer("AI_USAGE_CACHE_TTL_SECONDS", in: environment, default: 900, range: 0...86_400)) {
         case (.success(let c), .success(let t)): (concurrency, ttl) = (c, t)
@@ -112,12 +124,57 @@ public final class AIUsageHandler: Sendable {
     /// - Parameter requestId: the invocation's id (Lambda's request id), quoted in 5xx answers
     ///   and in the log line so that one can be found from the other; a fresh one when `nil`.
     public func handle(_ event: [UInt8], requestId: String? = nil) async -> [UInt8] {
+        await invoke(event, requestId: requestId).body
+    }
+
+    /// One invocation, and whether it failed as a whole: a scheduled task that could not finish
+    /// (the bootstrap reports it to Lambda as an error, so the schedule's metrics show it).
+    /// HTTP answers never fail the invocation: their failures are the answer.
+    public func invoke(_ event: [UInt8], requestId: String? = nil) async -> (body: [UInt8], failed: Bool) {
+        let json: JSONValue
         do {
-            let request = try EventDecoder.decode(event)
-            return await respond(to: request, requestId: requestId).encoded(for: request.format)
+            json = try JSONValue.parse(event)
+        } catch {
+            let problem = EventDecodingError(kind: .notJSON, message: "the event is not JSON: \(error)")
+            log("400 \(problem.description)")
+            return (ProxyResponse.error(status: 400, message: problem.description).encoded(for: .restV1), false)
+        }
+        if let task = ScheduledTask(event: json) {
+            return await run(task, requestId: requestId ?? UUID().uuidString.lowercased())
+        }
+        do {
+            let request = try EventDecoder.decode(json)
+            return (await respond(to: request, requestId: requestId).encoded(for: request.format), false)
         } catch {
             log("400 \(error.description)")
-            return ProxyResponse.error(status: 400, message: error.description).encoded(for: .restV1)
+            return (ProxyResponse.error(status: 400, message: error.description).encoded(for: .restV1), false)
+        }
+    }
+
+    /// Runs a scheduled task: compaction of the recent closed days into rollups.
+    private func run(_ task: ScheduledTask, requestId: String) async -> (body: [UInt8], failed: Bool) {
+        let started = ContinuousClock.now
+        let fetcher: UsageFetcher
+        switch setup {
+        case .success(let ready): fetcher = ready
+        case .failure(let problem):
+            log("rollup failed: \(PublicError.notConfigured.code) (request \(requestId)): \(problem.message)")
+            return (task.failure(PublicError.notConfigured, requestId: requestId), true)
+        }
+        let today = self.today()
+        let last = RollupKeys.lastClosedDay(today: today)
+        let first = task.first ?? last.adding(days: -(rollupDays - 1))
+        let compactor = RollupCompactor(source: fetcher.source, sharding: sharding)
+        do {
+            let outcomes = try await compactor.compact(from: first, to: min(task.last ?? last, last))
+            let elapsed = ContinuousClock.now - started
+            let written = outcomes.filter { $0.result == .written }.count
+            log("rollup \(first)..\(min(task.last ?? last, last)): \(outcomes.count) days, \(written) written, \(outcomes.filter(\.stillDirty).count) still dirty, \(outcomes.reduce(0) { $0 + $1.rawItems }) raw items read in \(elapsed.components.seconds) s (request \(requestId))")
+            return (task.success(outcomes), false)
+        } catch {
+            let answer = PublicError(error)
+            log("rollup failed: \(answer.code) (request \(requestId)): \(error.description)")
+            return (task.failure(answer, requestId: requestId), true)
         }
     }
 

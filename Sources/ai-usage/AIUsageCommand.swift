@@ -20,7 +20,9 @@ struct AIUsageCommand: AsyncParsableCommand {
               TRACK_TO_FILE=true           also append every metric to AI_USAGE_LOG_FILE
                                            (default /tmp/ai_usage.jsonl)
               ENVIRONMENT, USER_ID         context defaults for recorded metrics
+              AI_USAGE_INDEX_SHARDS        partitions of the date indexes (default 1: the
+                                           original keys); set the same value everywhere
             """,
-        subcommands: [TableCommand.self, RecordCommand.self, SeedCommand.self, ReplayCommand.self, InvokeCommand.self, EmulateCommand.self, ServeCommand.self]
+        subcommands: [TableCommand.self, RecordCommand.self, SeedCommand.self, ReplayCommand.self, RollupCommand.self, InvokeCommand.self, EmulateCommand.self, ServeCommand.self]
     )
 }

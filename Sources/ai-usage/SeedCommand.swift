@@ -1,4 +1,5 @@
 import AIUsage
+import AIUsageReports
 import AIUsageTracker
 import ArgumentParser
 import DynamoDB
@@ -12,7 +13,8 @@ struct SeedCommand: AsyncParsableCommand {
             Spreads --per-day calls over each of --days days from --start, across OpenAI, Anthropic \
             and Google Places, many models and operations, with job, batch, user and environment \
             contexts. The same --seed writes the same items (same keys), so seeding twice overwrites \
-            instead of doubling. Shows progress on a terminal; quiet in a pipe.
+            instead of doubling. Then compacts the seeded closed days into rollups ('ai-usage \
+            rollup'; --no-rollup skips it). Shows progress on a terminal; quiet in a pipe.
             """
     )
 
@@ -21,6 +23,7 @@ struct SeedCommand: AsyncParsableCommand {
     @Option(help: "How many days.") var days: Int = 30
     @Option(name: .customLong("per-day"), help: "Calls per day.") var perDay: Int = 200
     @Option(help: "Random seed; the same seed gives the same data.") var seed: UInt64 = 42
+    @Flag(name: .customLong("no-rollup"), help: "Do not compact the seeded days into rollups afterwards.") var noRollup = false
 
     func validate() throws {
         guard days >= 1, days <= 3660 else { throw ValidationError("--days must be between 1 and 3660") }
@@ -50,6 +53,14 @@ struct SeedCommand: AsyncParsableCommand {
             print("Seeded \(stats.written) metrics over \(days) days from \(first) into \(try table.tableName()) (\(stats))")
             if stats.written != total {
                 throw CLIError("\(total - stats.written) of \(total) metrics were not written; see the lines above (spilled ones: 'ai-usage replay')")
+            }
+            let lastClosed = RollupKeys.lastClosedDay(today: UTCTimestamp.now().civilDate)
+            let last = min(first.adding(days: days - 1), lastClosed)
+            if !noRollup, first <= last {
+                // Every write above is acknowledged (the tracker has shut down), so the markers
+                // its late items left may be cleared at once.
+                let sharding = TrackerConfiguration.fromEnvironment(ProcessInfo.processInfo.environment).sharding
+                print(try await RollupCommand.compact(table: table, sharding: sharding, from: first, to: last, force: false, settleSeconds: 0))
             }
         }
     }

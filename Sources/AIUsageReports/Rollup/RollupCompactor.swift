@@ -20,12 +20,26 @@ public struct RollupCompactor: Sendable {
     public let partitions: [String]
     private let now: @Sendable () -> UTCTimestamp
 
-    /// How long a dirty marker must have stood before compaction may clear it: 15 minutes.
-    public static let settleSeconds: Int64 = 15 * 60
+    /// How long a dirty marker must have stood before compaction may clear it.
+    public let settleSeconds: Int64
+    /// Re-read the raw items of days whose rollups are clean (otherwise those are left alone:
+    /// only a late write can change a closed day, and it marks the day dirty).
+    public let force: Bool
 
-    public init(source: any UsageSource, sharding: IndexSharding = .single, now: @escaping @Sendable () -> UTCTimestamp = { UTCTimestamp.now() }) {
+    /// The default settle time: 15 minutes, far beyond a write's retries and the index's
+    /// propagation (usually under a second).
+    public static let defaultSettleSeconds: Int64 = 15 * 60
+
+    /// - Parameter settleSeconds: use 0 only when every write has been acknowledged (as
+    ///   `ai-usage seed` does after its tracker has shut down).
+    public init(
+        source: any UsageSource, sharding: IndexSharding = .single, settleSeconds: Int64 = RollupCompactor.defaultSettleSeconds,
+        force: Bool = false, now: @escaping @Sendable () -> UTCTimestamp = { UTCTimestamp.now() }
+    ) {
         self.source = source
         self.partitions = sharding.costPartitionsToRead
+        self.settleSeconds = max(0, settleSeconds)
+        self.force = force
         self.now = now
     }
 
@@ -83,6 +97,9 @@ public struct RollupCompactor: Sendable {
             RollupDay.add(item, to: &existing)
         }
         let state = existing[dayText] ?? RollupDay()
+        if !force, state.isClean {
+            return DayOutcome(day: day, result: .unchanged, rawItems: 0, groups: state.manifestGroups, stillDirty: false)
+        }
 
         // The day's raw items, grouped.
         var groups: [RollupGroup.Key: RollupGroup] = [:]
@@ -147,7 +164,7 @@ public struct RollupCompactor: Sendable {
         let digest = RollupCodec.digest(keyed)
         let settled = marker.flatMap { marker -> String? in
             guard let text = marker.markedAt, let markedAt = UTCTimestamp(iso8601: text),
-                  markedAt.microsecondsSinceEpoch + Self.settleSeconds * 1_000_000 <= started.microsecondsSinceEpoch else { return nil }
+                  markedAt.microsecondsSinceEpoch + settleSeconds * 1_000_000 <= started.microsecondsSinceEpoch else { return nil }
             return marker.token
         }
         let clearedToken = settled ?? state.clearedToken
