@@ -77,21 +77,16 @@ public final class DynamoDBClient: Sendable {
         let _: EmptyOutput = try await call("PutItem", input)
     }
 
-    /// One Query call: a single page. The body is read with the exact JSON parser, not
-    /// `JSONDecoder`: pages are the hot path of every report.
+    /// One Query call: a single page, every item as a dictionary (read by `QueryPageDecoder`).
+    /// Reports use `queryPage(_:received:item:)` instead, which builds no dictionaries.
     public func queryPage(_ input: QueryInput) async throws(DynamoDBError) -> QueryPage {
-        let response = try await send("Query", input)
-        var page: QueryPage
-        do {
-            page = try QueryPage(wire: JSONValue.parse(response.body))
-        } catch {
-            throw DynamoDBError(
-                kind: .invalidResponse, code: "InvalidResponse", message: "cannot decode the Query response: \(error)",
-                httpStatus: response.status, requestId: Self.requestId(response), operation: "Query"
-            )
+        var items: [Item] = []
+        let summary = try await queryPage(input) { (reader: inout WireItem) throws(WireDecodingError) in
+            var item: Item = [:]
+            try reader.decodeRest(into: &item)
+            items.append(item)
         }
-        if page.lastEvaluatedKey?.isEmpty == true { page.lastEvaluatedKey = nil }
-        return page
+        return QueryPage(items: items, count: summary.count, scannedCount: summary.scannedCount, lastEvaluatedKey: summary.lastEvaluatedKey)
     }
 
     /// Every page of a Query, fetched one at a time as the sequence is iterated, following
@@ -143,17 +138,14 @@ public final class DynamoDBClient: Sendable {
         return table
     }
 
-    private static let encoder = JSONEncoder()
-    private static let decoder = JSONDecoder()
-
     /// Encodes, signs, sends and decodes one operation, retrying as the policy allows.
-    func call<Input: Encodable, Output: Decodable>(
+    func call<Input: WireEncodable, Output: WireDecodable>(
         _ operation: String,
         _ input: Input
     ) async throws(DynamoDBError) -> Output {
         let response = try await send(operation, input)
         do {
-            return try Self.decoder.decode(Output.self, from: Data(response.body))
+            return try Output(wire: JSONValue.parse(response.body))
         } catch {
             throw DynamoDBError(
                 kind: .invalidResponse, code: "InvalidResponse",
@@ -166,16 +158,11 @@ public final class DynamoDBClient: Sendable {
 
     /// Encodes, signs and sends one operation, retrying as the policy allows; the successful
     /// (2xx, checksum-verified) response.
-    func send<Input: Encodable>(
+    func send<Input: WireEncodable>(
         _ operation: String,
         _ input: Input
     ) async throws(DynamoDBError) -> HTTPResponse {
-        let body: [UInt8]
-        do {
-            body = Array(try Self.encoder.encode(input))
-        } catch {
-            throw DynamoDBError(kind: .invalidResponse, code: "SerializationError", message: "cannot encode the request: \(error)", operation: operation, attempts: 0)
-        }
+        let body = input.wire.serializedBytes()
         let policy = configuration.retryPolicy
         var retryCost = 0
         var attempt = 1
@@ -251,13 +238,30 @@ public final class DynamoDBClient: Sendable {
 /// Turns an error response into a `DynamoDBError`: the JSON `__type`/`message` form DynamoDB
 /// uses, the XML form some servers use for authentication errors, or the bare status.
 enum ErrorResponse {
-    private struct JSONBody: Decodable {
+    /// The members the JSON form may have.
+    private struct JSONBody {
         var type: String?
         var code: String?
         var lowerMessage: String?
         var upperMessage: String?
-        enum CodingKeys: String, CodingKey {
-            case type = "__type", code = "code", lowerMessage = "message", upperMessage = "Message"
+
+        /// `nil` unless the body is a JSON object whose `__type`, `code`, `message` and `Message`
+        /// are each a string, `null` or absent (the first member of a name counts).
+        init?(_ body: [UInt8]) {
+            guard case .object(let members)? = try? JSONValue.parse(body) else { return nil }
+            func text(_ key: String) -> String?? {
+                switch members.first(where: { $0.key == key })?.value {
+                case nil, .null?: .some(nil)
+                case .string(let text)?: .some(text)
+                default: nil
+                }
+            }
+            guard let type = text("__type"), let code = text("code"),
+                  let lowerMessage = text("message"), let upperMessage = text("Message") else { return nil }
+            self.type = type
+            self.code = code
+            self.lowerMessage = lowerMessage
+            self.upperMessage = upperMessage
         }
     }
 
@@ -265,7 +269,7 @@ enum ErrorResponse {
         var code: String?
         var message: String?
         var requestId = requestId
-        if let body = try? JSONDecoder().decode(JSONBody.self, from: Data(response.body)) {
+        if let body = JSONBody(response.body) {
             code = (response.headers["x-amzn-ErrorType"] ?? body.type ?? body.code).map(sanitize)
             message = body.lowerMessage ?? body.upperMessage
         } else {

@@ -1,6 +1,6 @@
 /// Shapes for PutItem, BatchWriteItem and Query.
 
-public struct PutItemInput: Encodable, Sendable {
+public struct PutItemInput: Sendable {
     public var tableName: String
     public var item: Item
     public var conditionExpression: String?
@@ -20,53 +20,20 @@ public struct PutItemInput: Encodable, Sendable {
         self.expressionAttributeNames = expressionAttributeNames
         self.expressionAttributeValues = expressionAttributeValues
     }
-    enum CodingKeys: String, CodingKey {
-        case tableName = "TableName", item = "Item", conditionExpression = "ConditionExpression"
-        case expressionAttributeNames = "ExpressionAttributeNames", expressionAttributeValues = "ExpressionAttributeValues"
-    }
 }
 
 /// One entry of a BatchWriteItem: put an item or delete a key.
-public enum WriteRequest: Codable, Sendable, Hashable {
+public enum WriteRequest: Sendable, Hashable {
     case put(Item)
     case delete(key: Item)
-
-    private enum CodingKeys: String, CodingKey { case putRequest = "PutRequest", deleteRequest = "DeleteRequest" }
-    private enum PutKeys: String, CodingKey { case item = "Item" }
-    private enum DeleteKeys: String, CodingKey { case key = "Key" }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        if container.contains(.putRequest) {
-            let put = try container.nestedContainer(keyedBy: PutKeys.self, forKey: .putRequest)
-            self = .put(try put.decode(Item.self, forKey: .item))
-        } else {
-            let delete = try container.nestedContainer(keyedBy: DeleteKeys.self, forKey: .deleteRequest)
-            self = .delete(key: try delete.decode(Item.self, forKey: .key))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        switch self {
-        case .put(let item):
-            var put = container.nestedContainer(keyedBy: PutKeys.self, forKey: .putRequest)
-            try put.encode(item, forKey: .item)
-        case .delete(let key):
-            var delete = container.nestedContainer(keyedBy: DeleteKeys.self, forKey: .deleteRequest)
-            try delete.encode(key, forKey: .key)
-        }
-    }
 }
 
-struct BatchWriteItemInput: Encodable {
+struct BatchWriteItemInput {
     var requestItems: [String: [WriteRequest]]
-    enum CodingKeys: String, CodingKey { case requestItems = "RequestItems" }
 }
 
-struct BatchWriteItemOutput: Decodable {
+struct BatchWriteItemOutput {
     var unprocessedItems: [String: [WriteRequest]]?
-    enum CodingKeys: String, CodingKey { case unprocessedItems = "UnprocessedItems" }
 }
 
 /// What `batchWriteItem` did. `unprocessed` holds every request DynamoDB still had not
@@ -80,7 +47,7 @@ public struct BatchWriteResult: Sendable {
     public var isComplete: Bool { unprocessed.isEmpty }
 }
 
-public struct QueryInput: Encodable, Sendable {
+public struct QueryInput: Sendable {
     public var tableName: String
     public var indexName: String?
     public var keyConditionExpression: String
@@ -120,26 +87,15 @@ public struct QueryInput: Encodable, Sendable {
         self.exclusiveStartKey = exclusiveStartKey
         self.consistentRead = consistentRead
     }
-    enum CodingKeys: String, CodingKey {
-        case tableName = "TableName", indexName = "IndexName", keyConditionExpression = "KeyConditionExpression"
-        case filterExpression = "FilterExpression", projectionExpression = "ProjectionExpression"
-        case expressionAttributeNames = "ExpressionAttributeNames", expressionAttributeValues = "ExpressionAttributeValues"
-        case limit = "Limit", scanIndexForward = "ScanIndexForward", exclusiveStartKey = "ExclusiveStartKey"
-        case consistentRead = "ConsistentRead"
-    }
 }
 
 /// One page of a Query.
-public struct QueryPage: Decodable, Sendable {
+public struct QueryPage: Sendable {
     public var items: [Item]
     public var count: Int
     public var scannedCount: Int
     /// Opaque: send it back as `ExclusiveStartKey`; absent on the last page.
     public var lastEvaluatedKey: Item?
-
-    enum CodingKeys: String, CodingKey {
-        case items = "Items", count = "Count", scannedCount = "ScannedCount", lastEvaluatedKey = "LastEvaluatedKey"
-    }
 
     public init(items: [Item], count: Int, scannedCount: Int, lastEvaluatedKey: Item?) {
         self.items = items
@@ -147,14 +103,7 @@ public struct QueryPage: Decodable, Sendable {
         self.scannedCount = scannedCount
         self.lastEvaluatedKey = lastEvaluatedKey
     }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        items = try container.decodeIfPresent([Item].self, forKey: .items) ?? []
-        count = try container.decodeIfPresent(Int.self, forKey: .count) ?? items.count
-        scannedCount = try container.decodeIfPresent(Int.self, forKey: .scannedCount) ?? count
-        lastEvaluatedKey = try container.decodeIfPresent(Item.self, forKey: .lastEvaluatedKey)
-    }
 }
 
-struct EmptyOutput: Decodable {}
+/// The answer of an operation whose output this client does not read (PutItem).
+struct EmptyOutput {}

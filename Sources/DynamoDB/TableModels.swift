@@ -1,44 +1,35 @@
 /// Shapes for CreateTable, DescribeTable and DeleteTable (only the fields this project uses).
 
-public enum ScalarAttributeType: String, Codable, Sendable {
+public enum ScalarAttributeType: String, Sendable {
     case string = "S", number = "N", binary = "B"
 }
 
-public struct AttributeDefinition: Codable, Sendable, Hashable {
+public struct AttributeDefinition: Sendable, Hashable {
     public var attributeName: String
     public var attributeType: ScalarAttributeType
     public init(_ name: String, _ type: ScalarAttributeType) {
         attributeName = name
         attributeType = type
     }
-    enum CodingKeys: String, CodingKey {
-        case attributeName = "AttributeName", attributeType = "AttributeType"
-    }
 }
 
-public struct KeySchemaElement: Codable, Sendable, Hashable {
-    public enum KeyType: String, Codable, Sendable { case hash = "HASH", range = "RANGE" }
+public struct KeySchemaElement: Sendable, Hashable {
+    public enum KeyType: String, Sendable { case hash = "HASH", range = "RANGE" }
     public var attributeName: String
     public var keyType: KeyType
     public init(_ name: String, _ keyType: KeyType) {
         attributeName = name
         self.keyType = keyType
     }
-    enum CodingKeys: String, CodingKey {
-        case attributeName = "AttributeName", keyType = "KeyType"
-    }
 }
 
-public struct Projection: Codable, Sendable, Hashable {
+public struct Projection: Sendable, Hashable {
     public var projectionType: String
     public var nonKeyAttributes: [String]?
     public static let all = Projection(projectionType: "ALL", nonKeyAttributes: nil)
-    enum CodingKeys: String, CodingKey {
-        case projectionType = "ProjectionType", nonKeyAttributes = "NonKeyAttributes"
-    }
 }
 
-public struct GlobalSecondaryIndex: Codable, Sendable, Hashable {
+public struct GlobalSecondaryIndex: Sendable, Hashable {
     public var indexName: String
     public var keySchema: [KeySchemaElement]
     public var projection: Projection
@@ -50,16 +41,13 @@ public struct GlobalSecondaryIndex: Codable, Sendable, Hashable {
         self.keySchema = keySchema
         self.projection = projection
     }
-    enum CodingKeys: String, CodingKey {
-        case indexName = "IndexName", keySchema = "KeySchema", projection = "Projection", indexStatus = "IndexStatus"
-    }
 }
 
-public enum BillingMode: String, Codable, Sendable {
+public enum BillingMode: String, Sendable {
     case payPerRequest = "PAY_PER_REQUEST", provisioned = "PROVISIONED"
 }
 
-public struct CreateTableInput: Encodable, Sendable {
+public struct CreateTableInput: Sendable {
     public var tableName: String
     public var attributeDefinitions: [AttributeDefinition]
     public var keySchema: [KeySchemaElement]
@@ -79,16 +67,11 @@ public struct CreateTableInput: Encodable, Sendable {
         self.globalSecondaryIndexes = globalSecondaryIndexes
         self.billingMode = billingMode
     }
-    enum CodingKeys: String, CodingKey {
-        case tableName = "TableName", attributeDefinitions = "AttributeDefinitions", keySchema = "KeySchema"
-        case globalSecondaryIndexes = "GlobalSecondaryIndexes", billingMode = "BillingMode"
-    }
 }
 
-public struct TableDescription: Decodable, Sendable {
-    public struct BillingModeSummary: Decodable, Sendable {
+public struct TableDescription: Sendable {
+    public struct BillingModeSummary: Sendable {
         public var billingMode: BillingMode?
-        enum CodingKeys: String, CodingKey { case billingMode = "BillingMode" }
     }
 
     public var tableName: String
@@ -101,21 +84,13 @@ public struct TableDescription: Decodable, Sendable {
     public var attributeDefinitions: [AttributeDefinition]?
     public var globalSecondaryIndexes: [GlobalSecondaryIndex]?
     public var billingModeSummary: BillingModeSummary?
-
-    enum CodingKeys: String, CodingKey {
-        case tableName = "TableName", tableStatus = "TableStatus", tableArn = "TableArn", itemCount = "ItemCount"
-        case tableSizeBytes = "TableSizeBytes", keySchema = "KeySchema", attributeDefinitions = "AttributeDefinitions"
-        case globalSecondaryIndexes = "GlobalSecondaryIndexes", billingModeSummary = "BillingModeSummary"
-    }
 }
 
-struct TableNameInput: Encodable {
+struct TableNameInput {
     var tableName: String
-    enum CodingKeys: String, CodingKey { case tableName = "TableName" }
 }
 
-struct TableDescriptionOutput: Decodable {
+struct TableDescriptionOutput {
     var tableDescription: TableDescription?
     var table: TableDescription?
-    enum CodingKeys: String, CodingKey { case tableDescription = "TableDescription", table = "Table" }
 }

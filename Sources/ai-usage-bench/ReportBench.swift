@@ -51,7 +51,7 @@ struct ParseFigures: Codable {
         var addItemsPerSecond: Double
         /// parse + build, items/s.
         var decodeItemsPerSecond: Double
-        /// For comparison, the previous decoder: `JSONDecoder().decode(QueryPage.self, from: Data(bytes))`, items/s.
+        /// For comparison, the previous decoder: `JSONDecoder().decode(LegacyQueryPage.self, from: Data(bytes))`, items/s.
         var jsonDecoderItemsPerSecond: Double
     }
 }
@@ -281,7 +281,7 @@ enum ReportBench {
         let decoder = JSONDecoder()
         let started = clock.now
         var decoded = 0
-        for page in pages { decoded &+= (try? decoder.decode(QueryPage.self, from: Data(page)))?.items.count ?? 0 }
+        for page in pages { decoded &+= (try? decoder.decode(LegacyQueryPage.self, from: Data(page)))?.items.count ?? 0 }
         let decoderTime = clock.now - started
         precondition(decoded == items.count, "JSONDecoder decoded \(decoded) items, the wire decoder \(items.count)")
         let count = Double(items.count)

@@ -116,8 +116,8 @@ enum TrackerBench {
     }
 
     /// What one spill costs: `SpillFile.append` of `count` items (what the `record` call that
-    /// finds the buffer full does, inline), median of `runs`, in ms; and `JSONEncoder` with
-    /// sorted keys over the same items alone (the encoding a spill line gets), in ms.
+    /// finds the buffer full does, inline), median of `runs`, in ms; and the wire writer
+    /// (`item.wire.serializedBytes()`) over the same items alone (the encoding a spill line gets), in ms.
     static func spillAppend(_ calls: [Call], count: Int, runs: Int = 3) -> (appendMilliseconds: Double, encodeMilliseconds: Double, bytes: Int) {
         let items: [Item] = calls.prefix(count).compactMap { call in
             var metric = call.metric
@@ -139,11 +139,9 @@ enum TrackerBench {
             bytes = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
             removeSpillFile(file)
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
         var encoded = 0
         let started = clock.now
-        for item in items { encoded &+= (try? encoder.encode(item))?.count ?? 0 }
+        for item in items { encoded &+= item.wire.serializedBytes().count }
         let encode = (clock.now - started).seconds * 1000
         precondition(encoded > 0)
         return (rounded(Throughput(runs: times).median, places: 1), rounded(encode, places: 1), bytes)

@@ -136,7 +136,7 @@ let spillBatch = TrackerConfiguration(spillFile: benchSpillFile("unused")).maxBu
 let spill = TrackerBench.spillAppend(calls, count: spillBatch)
 say("   one spill alone: SpillFile.append of \(grouped(Double(spillBatch))) items (what the record() call that finds the buffer full does): "
     + "\(fixed(spill.appendMilliseconds, 1)) ms (median of 3, \(fixed(spill.appendMilliseconds * 1000 / Double(spillBatch), 1)) µs an item, \(fixed(Double(spill.bytes) / 1e6, 1)) MB); "
-    + "JSONEncoder(.sortedKeys) of those items alone: \(fixed(spill.encodeMilliseconds, 1)) ms")
+    + "the wire writer (sorted keys) of those items alone: \(fixed(spill.encodeMilliseconds, 1)) ms")
 say("   the same, each task calling `await Task.yield()` every \(yieldEvery) records (a caller that suspends now and then):")
 let ((yielding, yieldingCounts), yieldingLog, yieldingFirst) = await capturingStandardError("yielding") {
     await TrackerBench.throughput(calls, tasks: concurrentTasks, yieldEvery: yieldEvery, runs: runsPerMeasurement, report: show("\(concurrentTasks) tasks, yielding"))
@@ -370,7 +370,7 @@ var rows: [[String]] = [
     ["null sink, \(concurrentTasks) tasks (median of \(runsPerMeasurement))", grouped(concurrent.median), "records/s", throughputNotes(concurrent, concurrentCounts)],
     ["null sink, \(concurrentTasks) tasks yielding /\(yieldEvery) (median)", grouped(yielding.median), "records/s", throughputNotes(yielding, yieldingCounts)],
     ["item encoding alone (MetricItemCodec.item)", grouped(encodeOnly), "records/s", "1 task, 1 pass, no tracker"],
-    ["one spill: SpillFile.append of \(grouped(Double(spillBatch))) items", fixed(spill.appendMilliseconds, 1), "ms", "median of 3; JSONEncoder alone \(fixed(spill.encodeMilliseconds, 1)) ms"],
+    ["one spill: SpillFile.append of \(grouped(Double(spillBatch))) items", fixed(spill.appendMilliseconds, 1), "ms", "median of 3; wire writer alone \(fixed(spill.encodeMilliseconds, 1)) ms"],
     ["record() p50", fixed(latency.p50, 2), "µs", "\(grouped(Double(latency.calls))) calls; clock pair costs \(fixed(clockOverhead, 2)) µs"],
     ["record() p99", fixed(latency.p99, 2), "µs", ""],
     ["record() p99.9", fixed(latency.p999, 2), "µs", ""],

@@ -93,7 +93,7 @@ import Testing
     @Test func unprocessedItemsTwiceThenSuccess() async throws {
         let requests: [WriteRequest] = (0..<30).map { .put(["PK": .s("p"), "SK": .s(String($0))]) }
         func unprocessed(_ slice: ArraySlice<WriteRequest>) throws -> String {
-            String(decoding: try JSONEncoder().encode(["UnprocessedItems": ["t": Array(slice)]]), as: UTF8.self)
+            WireForm.unprocessedBody(Array(slice))
         }
         let server = try FaultResponder(script: [
             .dynamoJSON(try unprocessed(requests[20..<25])),      // chunk 1 (25): 5 left
@@ -108,7 +108,7 @@ import Testing
         #expect(result.errors.isEmpty)
         #expect(sleeper.recorded == [.seconds(1), .seconds(2)])
         let sent = try server.requests.map { request in
-            try JSONDecoder().decode([String: [String: [WriteRequest]]].self, from: Data(request.body))["RequestItems"]?["t"] ?? []
+            try WireForm.requestItems(request.body) ?? []
         }
         #expect(sent.map(\.count) == [25, 5, 3, 5])
         #expect(sent[1] == Array(requests[20..<25]))

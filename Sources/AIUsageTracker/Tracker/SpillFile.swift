@@ -1,10 +1,5 @@
 import AIUsage
 import DynamoDB
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation  // only where FoundationEssentials is not its own module (Apple platforms)
-#endif
 
 #if canImport(Glibc)
 import Glibc
@@ -95,21 +90,21 @@ public struct SpillFile: Sendable {
     private static func parse(_ bytes: [UInt8]) -> (items: [Item], malformed: [ArraySlice<UInt8>]) {
         var items: [Item] = []
         var malformed: [ArraySlice<UInt8>] = []
-        let decoder = JSONDecoder()
         for line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
-            if let item = try? decoder.decode(Item.self, from: Data(line)) { items.append(item) } else { malformed.append(line) }
+            if let json = try? JSONValue.parse(line), let item = try? Item(wire: json) {
+                items.append(item)
+            } else {
+                malformed.append(line)
+            }
         }
         return (items, malformed)
     }
 
-    /// One sorted-keys JSON line per item.
+    /// One JSON line per item, attribute names sorted (byte order, nested maps too).
     static func lines(_ items: [Item]) -> [UInt8] {
         var bytes: [UInt8] = []
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
         for item in items {
-            guard let line = try? encoder.encode(item) else { continue }
-            bytes.append(contentsOf: line)
+            bytes.append(contentsOf: item.wire.serializedBytes())
             bytes.append(UInt8(ascii: "\n"))
         }
         return bytes
