@@ -91,7 +91,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AIUsageTests",
-            dependencies: ["AIUsage", "AIUsageTracker", "AIUsageReports", "DynamoDB", "CurlHTTP", "TestSupport"],
+            dependencies: ["AIUsage", "AIUsageTracker", "AIUsageReports", "DynamoDB", "CurlHTTP", "SigV4", "TestSupport"],
             exclude: ["Fixtures"],
             swiftSettings: strict
         ),
