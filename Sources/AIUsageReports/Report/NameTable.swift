@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Group names interned as small integers, compared by their UTF-8 bytes (as `ReportKey` does).
 ///
 /// The streaming decoder looks names up straight from page bytes, so a row costs no `String`
@@ -34,7 +40,7 @@ struct NameTable: Sendable {
             let slot = slots[index]
             if slot == 0 { break }
             let candidate = Int(slot - 1)
-            if utf8[candidate].withUnsafeBufferPointer({ $0.elementsEqual(bytes) }) { return Int32(candidate) }
+            if utf8[candidate].withUnsafeBufferPointer({ Self.equal($0, bytes) }) { return Int32(candidate) }
             index = (index + 1) & mask
         }
         let id = Int32(names.count)
@@ -49,6 +55,11 @@ struct NameTable: Sendable {
     mutating func id(_ name: String?) -> Int32 {
         guard var name, !name.isEmpty else { return Self.unknown }
         return name.withUTF8 { id($0) }
+    }
+
+    @inline(__always)
+    private static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
     }
 
     private mutating func grow() {

@@ -17,7 +17,9 @@ public struct UsageAggregate: Sendable {
     public let levels: [AggregationLevel]
 
     /// Σ cost of the counted items, exact and unrounded.
-    public private(set) var totalCost: ExactDecimal = .zero
+    public var totalCost: ExactDecimal { costSum.value }
+    /// The running sum behind `totalCost`.
+    private var costSum = DecimalSum()
     /// Σ tokens of the counted items.
     public private(set) var totalTokens = 0
     /// Σ API calls of the counted items (1 for an item that does not say).
@@ -89,11 +91,20 @@ public struct UsageAggregate: Sendable {
         var operation: Int32
     }
 
-    /// A cell's sums.
-    struct CellSums: Sendable, Sums {
-        var cost: ExactDecimal = .zero
+    /// A cell's sums (its cost a running `DecimalSum`: normalised only when read).
+    struct CellSums: Sendable {
+        var costSum = DecimalSum()
         var tokens = 0
         var calls = 0
+        var cost: ExactDecimal { costSum.value }
+
+        /// Adds an item's (or a rollup's) sums; they are at most the totals just checked, so they fit.
+        @inline(__always)
+        mutating func add(_ cost: ExactDecimal, _ tokens: Int, _ calls: Int) {
+            guard costSum.add(cost) else { preconditionFailure("unreachable: a cell's cost exceeds the checked total") }
+            self.tokens += tokens
+            self.calls += calls
+        }
     }
 
     /// The hour id of an item without one.
@@ -144,7 +155,7 @@ public struct UsageAggregate: Sendable {
             date: names.id(row.date), hour: Self.hourId(row.hour),
             service: names.id(row.service), model: names.id(row.model), operation: names.id(row.operation)
         )
-        Self.add(row.cost, row.tokens, row.apiCalls, to: &cells[key, default: CellSums()])
+        cells[key, default: CellSums()].add(row.cost, row.tokens, row.apiCalls)
     }
 
     /// Folds in sums that stand for `items` items of one cell, named by ids of `names`: what the
@@ -152,7 +163,7 @@ public struct UsageAggregate: Sendable {
     @discardableResult
     mutating func add(_ key: CellKey, cost: ExactDecimal, tokens: Int, calls: Int, items: Int) -> Bool {
         guard count(cost: cost, tokens: tokens, calls: calls, items: items) else { return false }
-        if keepsCells { Self.add(cost, tokens, calls, to: &cells[key, default: CellSums()]) }
+        if keepsCells { cells[key, default: CellSums()].add(cost, tokens, calls) }
         return true
     }
 
@@ -165,7 +176,8 @@ public struct UsageAggregate: Sendable {
     /// Adds to the totals after checking that they do not overflow; `false` (counted as
     /// invalid) when they would.
     private mutating func count(cost: ExactDecimal, tokens: Int, calls: Int, items: Int) -> Bool {
-        guard let sum = totalCost.adding(cost) else {
+        var sum = costSum
+        guard sum.add(cost) else {
             reject(UsageRow.Invalid(attribute: "cost_usd", held: "N \"\(cost)\"", problem: "cost sum would overflow"), count: items)
             return false
         }
@@ -179,7 +191,7 @@ public struct UsageAggregate: Sendable {
             reject(UsageRow.Invalid(attribute: "api_calls", held: "N \"\(calls)\"", problem: "call sum would overflow"), count: items)
             return false
         }
-        totalCost = sum
+        costSum = sum
         totalTokens = tokenSum
         totalAPICalls = callSum
         itemCount += items
@@ -211,7 +223,8 @@ public struct UsageAggregate: Sendable {
         }
         guard other.itemCount > 0 else { return }
 
-        let cost = totalCost.adding(other.totalCost)
+        var merged = costSum
+        let cost: DecimalSum? = merged.add(other.totalCost) ? merged : nil
         let (tokens, tokensOverflow) = totalTokens.addingReportingOverflow(other.totalTokens)
         let (calls, callsOverflow) = totalAPICalls.addingReportingOverflow(other.totalAPICalls)
         guard let cost, !tokensOverflow, !callsOverflow else {
@@ -224,7 +237,7 @@ public struct UsageAggregate: Sendable {
             }
             return
         }
-        totalCost = cost
+        costSum = cost
         totalTokens = tokens
         totalAPICalls = calls
         itemCount += other.itemCount
@@ -238,7 +251,7 @@ public struct UsageAggregate: Sendable {
                 date: translated[Int(key.date)], hour: key.hour, service: translated[Int(key.service)],
                 model: translated[Int(key.model)], operation: translated[Int(key.operation)]
             )
-            Self.add(theirs.cost, theirs.tokens, theirs.calls, to: &cells[mine, default: CellSums()])
+            cells[mine, default: CellSums()].add(theirs.cost, theirs.tokens, theirs.calls)
         }
     }
 
