@@ -73,6 +73,32 @@ import Testing
         }
     }
 
+    @Test func aScheduledRollupRunsThroughTheBootstrapAndItsFailureIsAnError() async throws {
+        try await withSeededTable { table in
+            let emulator = try emulator(table: table)
+            defer { Task { await emulator.shutdown() } }
+            // The 5th of November is long closed: compacted, three calls in its groups.
+            let task = Array(#"{"ai_usage_task":"rollup","from":"2026-11-04","to":"2026-11-05"}"#.utf8)
+            let done = await emulator.invoke(task)
+            #expect(done.status == .success)
+            let answer = try JSONValue.parse(try #require(done.response))
+            #expect(answer["status"]?.stringValue == "ok")
+            #expect(answer["days"]?[1]?["result"]?.stringValue == "written")
+            #expect(answer["days"]?[1]?["raw_items"]?.intValue == 3)
+            // The report of that day now comes from the rollups, with the same answer.
+            let day = #""start_date":"2026-11-05","end_date":"2026-11-05""#
+            #expect(try body(await emulator.invoke(report(day)))?["summary"]?["total_cost_usd"]?.numberText == "0.0137")
+        }
+        // Against a table that does not exist, the task cannot finish: Lambda sees an error,
+        // whose message is the fixed public body, not AWS's words.
+        let missing = try emulator(table: "no-such-table-\(UUID().uuidString.prefix(8).lowercased())")
+        defer { Task { await missing.shutdown() } }
+        let failed = await missing.invoke(Array(#"{"ai_usage_task":"rollup","from":"2026-11-04","to":"2026-11-05"}"#.utf8))
+        #expect(failed.status == .error)
+        #expect(failed.errorMessage?.contains(#""status":"failed""#) == true, "\(failed.errorMessage ?? "")")
+        #expect(failed.errorMessage?.contains("the usage table does not exist") == true, "\(failed.errorMessage ?? "")")
+    }
+
     @Test func aMissingTableNameIsAnInitError() async throws {
         let emulator = try emulator(table: nil)
         defer { Task { await emulator.shutdown() } }
