@@ -45,7 +45,7 @@ struct ReportFields {
         var fields = ReportFields()
         while let attribute = try item.next() {
             let name = attribute.name
-            switch name.count {
+            switch name.hasEscapes ? item.string(name).utf8.count : name.count {
             case 4:
                 if item.matches(name, "date") { fields.date = attribute } else if item.matches(name, "hour") { fields.hour = attribute }
             case 5:

@@ -4,9 +4,13 @@ import DynamoDB
 /// Usage sums over a stream of items: the totals, and groups for the requested levels only.
 ///
 /// Streaming: items are folded in one at a time (`add(_:)`) and dropped; memory grows with the
-/// number of distinct groups, never with the number of items. Mergeable: aggregates of any split
-/// of the items (day segments folded in parallel, pages of any size) merge (`merge(_:)`) into
-/// exactly the aggregate of all of them, in any order, because every sum is exact.
+/// number of distinct cells (day × hour × service × model × operation), never with the number of
+/// items. Mergeable: aggregates of any split of the items (day segments folded in parallel, pages
+/// of any size, rollups) merge (`merge(_:)`) into exactly the aggregate of all of them, in any
+/// order, because every sum is exact while it fits 38 significant digits (a trillion dollars
+/// with 26 fraction digits). Past that, `ExactDecimal` addition rounds half-even and the order
+/// of additions can show in the last digit; the levels are always built in the cells' name
+/// order, so one aggregate's report never depends on hashing.
 ///
 /// Sums are exact `ExactDecimal` and `Int` arithmetic, checked: an item whose cost, tokens or
 /// calls would take a total past its range (10^38 dollars, `Int.max`) is counted as invalid
@@ -257,11 +261,29 @@ public struct UsageAggregate: Sendable {
 
     // MARK: - Levels from cells
 
+    /// The cells sorted by their names in byte order, then by hour: the order in which every
+    /// level adds a group's cells, so that a report never depends on hashing. (Sums are exact
+    /// while they fit 38 significant digits, and then the order does not matter; past that,
+    /// addition rounds, and this order keeps the answer reproducible.)
+    var orderedCells: [(key: CellKey, value: CellSums)] {
+        let byName = (0..<Int32(names.count)).sorted { ReportKey.precedes(names[$0], names[$1]) }
+        var rank = [Int32](repeating: 0, count: names.count)
+        for (position, id) in byName.enumerated() { rank[Int(id)] = Int32(position) }
+        return cells.sorted { a, b in
+            let (x, y) = (a.key, b.key)
+            if x.date != y.date { return rank[Int(x.date)] < rank[Int(y.date)] }
+            if x.service != y.service { return rank[Int(x.service)] < rank[Int(y.service)] }
+            if x.model != y.model { return rank[Int(x.model)] < rank[Int(y.model)] }
+            if x.operation != y.operation { return rank[Int(x.operation)] < rank[Int(y.operation)] }
+            return x.hour < y.hour
+        }
+    }
+
     /// `by_day`, from the cells.
-    var byDay: [ReportKey: DayGroup] {
+    func byDay(_ ordered: [(key: CellKey, value: CellSums)]) -> [ReportKey: DayGroup] {
         var groups: [ReportKey: DayGroup] = [:]
         guard levels.contains(.day) else { return groups }
-        for (key, sums) in cells {
+        for (key, sums) in ordered {
             Self.update(&groups[ReportKey(names[key.date]), default: DayGroup()]) { group in
                 Self.add(sums.cost, sums.tokens, sums.calls, to: &group)
                 group.services.insert(ReportKey(names[key.service]))
@@ -271,10 +293,10 @@ public struct UsageAggregate: Sendable {
     }
 
     /// `by_service`, from the cells.
-    var byService: [ReportKey: ServiceGroup] {
+    func byService(_ ordered: [(key: CellKey, value: CellSums)]) -> [ReportKey: ServiceGroup] {
         var groups: [ReportKey: ServiceGroup] = [:]
         guard levels.contains(.service) else { return groups }
-        for (key, sums) in cells {
+        for (key, sums) in ordered {
             Self.update(&groups[ReportKey(names[key.service]), default: ServiceGroup()]) { group in
                 Self.add(sums.cost, sums.tokens, sums.calls, to: &group)
                 group.models.insert(ReportKey(names[key.model]))
@@ -285,10 +307,10 @@ public struct UsageAggregate: Sendable {
     }
 
     /// `by_model`, from the cells.
-    var byModel: [ReportKey: ModelGroup] {
+    func byModel(_ ordered: [(key: CellKey, value: CellSums)]) -> [ReportKey: ModelGroup] {
         var groups: [ReportKey: ModelGroup] = [:]
         guard levels.contains(.model) else { return groups }
-        for (key, sums) in cells {
+        for (key, sums) in ordered {
             Self.update(&groups[ReportKey(names[key.model]), default: ModelGroup()]) { group in
                 Self.add(sums.cost, sums.tokens, sums.calls, to: &group)
                 group.service = Self.first(group.service, names[key.service])
@@ -298,10 +320,10 @@ public struct UsageAggregate: Sendable {
     }
 
     /// `by_operation`, from the cells.
-    var byOperation: [ReportKey: OperationGroup] {
+    func byOperation(_ ordered: [(key: CellKey, value: CellSums)]) -> [ReportKey: OperationGroup] {
         var groups: [ReportKey: OperationGroup] = [:]
         guard levels.contains(.operation) else { return groups }
-        for (key, sums) in cells {
+        for (key, sums) in ordered {
             Self.update(&groups[ReportKey(names[key.operation]), default: OperationGroup()]) { group in
                 Self.add(sums.cost, sums.tokens, sums.calls, to: &group)
                 group.services.insert(ReportKey(names[key.service]))
@@ -311,10 +333,10 @@ public struct UsageAggregate: Sendable {
     }
 
     /// `by_hour`, from the cells.
-    var byHour: [ReportKey: HourGroup] {
+    func byHour(_ ordered: [(key: CellKey, value: CellSums)]) -> [ReportKey: HourGroup] {
         var groups: [ReportKey: HourGroup] = [:]
         guard levels.contains(.hour) else { return groups }
-        for (key, sums) in cells {
+        for (key, sums) in ordered {
             Self.update(&groups[ReportKey(Self.hourNames[Int(key.hour)]), default: HourGroup()]) { group in
                 Self.add(sums.cost, sums.tokens, sums.calls, to: &group)
             }
@@ -357,12 +379,13 @@ public struct UsageAggregate: Sendable {
             groups.map { GroupTotals(key: $0.key.text, cost: $0.value.cost, tokens: $0.value.tokens, apiCalls: $0.value.calls) }
         }
         var result: [GroupTotals]
+        let ordered = orderedCells
         switch level {
-        case .day: result = totals(byDay)
-        case .service: result = totals(byService)
-        case .model: result = totals(byModel)
-        case .operation: result = totals(byOperation)
-        case .hour: result = totals(byHour)
+        case .day: result = totals(byDay(ordered))
+        case .service: result = totals(byService(ordered))
+        case .model: result = totals(byModel(ordered))
+        case .operation: result = totals(byOperation(ordered))
+        case .hour: result = totals(byHour(ordered))
         }
         result.sort { ReportKey.precedes($0.key, $1.key) }
         return result

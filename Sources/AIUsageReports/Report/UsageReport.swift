@@ -33,11 +33,12 @@ extension UsageAggregate {
         ])
 
         var aggregations: [JSONValue.Member] = []
+        let ordered = orderedCells
         for level in AggregationLevel.allCases where levels.contains(level) {
             let groups: JSONValue
             switch level {
             case .day:
-                groups = members(byDay) { group in
+                groups = members(byDay(ordered)) { group in
                     [
                         .init(key: "cost_usd", value: cost(group.cost)),
                         .init(key: "tokens", value: .number(group.tokens)),
@@ -46,7 +47,7 @@ extension UsageAggregate {
                     ]
                 }
             case .service:
-                groups = members(byService) { group in
+                groups = members(byService(ordered)) { group in
                     [
                         .init(key: "cost_usd", value: cost(group.cost)),
                         .init(key: "tokens", value: .number(group.tokens)),
@@ -57,7 +58,7 @@ extension UsageAggregate {
                     ]
                 }
             case .model:
-                groups = members(byModel) { group in
+                groups = members(byModel(ordered)) { group in
                     [
                         .init(key: "cost_usd", value: cost(group.cost)),
                         .init(key: "tokens", value: .number(group.tokens)),
@@ -67,7 +68,7 @@ extension UsageAggregate {
                     ]
                 }
             case .operation:
-                groups = members(byOperation) { group in
+                groups = members(byOperation(ordered)) { group in
                     [
                         .init(key: "cost_usd", value: cost(group.cost)),
                         .init(key: "tokens", value: .number(group.tokens)),
@@ -76,7 +77,7 @@ extension UsageAggregate {
                     ]
                 }
             case .hour:
-                groups = members(byHour) { group in
+                groups = members(byHour(ordered)) { group in
                     [
                         .init(key: "cost_usd", value: cost(group.cost)),
                         .init(key: "api_calls", value: .number(group.calls)),

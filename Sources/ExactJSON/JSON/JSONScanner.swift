@@ -33,6 +33,8 @@ public struct JSONScanner {
     public let bytes: UnsafeBufferPointer<UInt8>
     /// The offset of the next byte to read.
     public private(set) var offset = 0
+    /// The arrays and objects open at `offset`.
+    public private(set) var depth = 0
 
     /// A scanner at the start of `bytes` (which must outlive it).
     public init(_ bytes: UnsafeBufferPointer<UInt8>) {
@@ -71,12 +73,21 @@ public struct JSONScanner {
 
     /// Consumes the `{` that opens an object.
     public mutating func beginObject() throws(JSONParseError) {
-        try expect(UInt8(ascii: "{"), "'{'")
+        try open(UInt8(ascii: "{"), "'{'")
     }
 
     /// Consumes the `[` that opens an array.
     public mutating func beginArray() throws(JSONParseError) {
-        try expect(UInt8(ascii: "["), "'['")
+        try open(UInt8(ascii: "["), "'['")
+    }
+
+    private mutating func open(_ byte: UInt8, _ name: String) throws(JSONParseError) {
+        skipWhitespace()
+        guard offset < bytes.count else { throw error(.unexpectedEnd, "expected \(name) but the input ended") }
+        guard bytes[offset] == byte else { throw unexpected(bytes[offset], expecting: name) }
+        guard depth < JSONValue.maximumDepth else { throw error(.tooDeep, "arrays and objects are nested more than \(JSONValue.maximumDepth) deep") }
+        offset += 1
+        depth += 1
     }
 
     /// The next member's key (its `:` consumed), or `nil` after consuming the object's `}`.
@@ -86,6 +97,7 @@ public struct JSONScanner {
         let byte = bytes[offset]
         if byte == UInt8(ascii: "}") {
             offset += 1
+            depth -= 1
             return nil
         }
         if members.started {
@@ -111,6 +123,7 @@ public struct JSONScanner {
         let byte = bytes[offset]
         if byte == UInt8(ascii: "]") {
             offset += 1
+            depth -= 1
             return false
         }
         if members.started {
@@ -191,21 +204,15 @@ public struct JSONScanner {
 
     /// Steps over the next value of any kind, validating it, without allocating (unless nested).
     public mutating func skipValue() throws(JSONParseError) {
-        try skipValue(depth: 0)
-    }
-
-    private mutating func skipValue(depth: Int) throws(JSONParseError) {
         switch peekKind() {
         case .object:
-            guard depth < JSONValue.maximumDepth else { throw error(.tooDeep, "arrays and objects are nested more than \(JSONValue.maximumDepth) deep") }
-            offset += 1
+            try beginObject()
             var members = Members()
-            while try nextKey(&members) != nil { try skipValue(depth: depth + 1) }
+            while try nextKey(&members) != nil { try skipValue() }
         case .array:
-            guard depth < JSONValue.maximumDepth else { throw error(.tooDeep, "arrays and objects are nested more than \(JSONValue.maximumDepth) deep") }
-            offset += 1
+            try beginArray()
             var members = Members()
-            while try nextElement(&members) { try skipValue(depth: depth + 1) }
+            while try nextElement(&members) { try skipValue() }
         case .string: _ = try readStringAtQuote()
         case .number: _ = try readNumber()
         case .bool: _ = try readBool()
@@ -227,10 +234,16 @@ public struct JSONScanner {
     /// Whether a span's bytes are exactly `literal` (an escaped string never matches).
     @inlinable
     public func matches(_ span: JSONSpan, _ literal: StaticString) -> Bool {
-        guard !span.hasEscapes, span.count == literal.utf8CodeUnitCount else { return false }
+        if span.hasEscapes { return matchesDecoded(span, literal) }
+        guard span.count == literal.utf8CodeUnitCount else { return false }
         let start = literal.utf8Start
         for k in 0 ..< span.count where bytes[span.start + k] != start[k] { return false }
         return true
+    }
+
+    @usableFromInline
+    func matchesDecoded(_ span: JSONSpan, _ literal: StaticString) -> Bool {
+        Array(string(span).utf8) == Array(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
 
     /// A string's content with its escapes decoded, or a number's text.
