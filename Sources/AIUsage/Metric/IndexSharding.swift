@@ -48,9 +48,7 @@ public struct IndexSharding: Sendable, Hashable {
     /// first write did.
     public func shard(requestId: String) -> Int {
         guard count > 1 else { return 0 }
-        var hash: UInt32 = 2_166_136_261
-        for byte in requestId.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-        return Int(hash % UInt32(count))
+        return Int(FNV1a.hash32(requestId.utf8) % UInt32(count))
     }
 
     /// GSI2's partition key for a shard.

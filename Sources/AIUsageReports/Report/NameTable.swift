@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import AIUsage
 
 /// Group names interned as small integers, compared by their UTF-8 bytes (as `ReportKey` does).
 ///
@@ -72,11 +73,7 @@ struct NameTable: Sendable {
         }
     }
 
-    /// FNV-1a, 32 bits: names are short and few, and the table compares bytes on every hit.
+    /// FNV-1a: names are short and few, and the table compares bytes on every hit.
     @inline(__always)
-    private static func hash(_ bytes: some Sequence<UInt8>) -> UInt32 {
-        var hash: UInt32 = 2_166_136_261
-        for byte in bytes { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-        return hash
-    }
+    private static func hash(_ bytes: some Sequence<UInt8>) -> UInt32 { FNV1a.hash32(bytes) }
 }

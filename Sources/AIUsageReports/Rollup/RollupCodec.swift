@@ -23,7 +23,7 @@ enum RollupCodec {
 
     /// The sort key of a group.
     static func sortKey(_ group: RollupGroup, day: String) -> String {
-        RollupKeys.groupKey(day, hash: fnv64Hex(group.key.canonical))
+        RollupKeys.groupKey(day, hash: FNV1a.hex64(group.key.canonical))
     }
 
     /// The text of a group's sums that the digest covers.
@@ -36,7 +36,7 @@ enum RollupCodec {
         let text = groups.sorted { $0.sortKey.utf8.lexicographicallyPrecedes($1.sortKey.utf8) }
             .map { "\($0.sortKey)|\($0.group.key.canonical)|\(sumsText($0.group))" }
             .joined(separator: "\n")
-        return fnv64Hex(text)
+        return FNV1a.hex64(text)
     }
 
     static func hoursText(_ group: RollupGroup) -> String {
