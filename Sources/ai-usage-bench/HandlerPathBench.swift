@@ -3,107 +3,87 @@ import AIUsageReports
 import AIUsageAPI
 import DynamoDB
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-// Part 5: `GET /ai_usage` end to end for 1, 7 and 30 days, with peak RSS.
+// Part 5: `GET /ai_usage` end to end, 30 days, all five aggregations.
 //
-// Each range is answered by `AIUsageHandler(environment:).handle(_:)` in a process of its own:
-// this binary re-run with `--handler-child`. So the peak RSS measured (VmHWM, read from
-// /proc/self/status before the first request and after the last) is the handler's alone; the
-// replay server and its pre-built pages stay in the bench's own process.
+// (i) In-process: `AIUsageHandler(environment:log:).handle(_:)` against the replay server (a
+// real socket, curl, signing, the fetcher), from raw items (`AI_USAGE_ROLLUPS=off`) and with
+// rollups (`on`), one warm-up and 3 timed runs each. The handler's own log line says what it
+// read; the replay store counts what it served.
+// (ii) The real `bootstrap`'s peak RSS: see BootstrapMemoryBench.swift.
 
 /// The event every range is asked with (REST v1).
 func restEvent(start: CivilDate, end: CivilDate) -> String {
     #"{"httpMethod":"GET","path":"/ai_usage","queryStringParameters":{"start_date":"\#(start.text)","end_date":"\#(end.text)","aggregation":"day,service,model,operation,hour"},"multiValueQueryStringParameters":null,"requestContext":{"requestId":"bench"}}"#
 }
 
-/// What a child process measured, printed by it as one JSON line.
-struct ChildResult: Codable {
+/// The handler's read log line, `read raw 30 days (90000 items, 54 pages, 8 queries); rollups
+/// 0 days (0 items, 0 pages) (request …)`, as figures.
+struct ReadSummary: Codable, Equatable {
+    var rawDays: Int
+    var rawItems: Int
+    var rawPages: Int
+    var rawQueries: Int
+    var rollupDays: Int
+    var rollupItems: Int
+    var rollupPages: Int
+
+    /// The figures of one log line, nil when it is not a read line.
+    init?(_ text: Substring) {
+        guard let start = text.range(of: "read raw ") else { return nil }
+        var rest = text[start.upperBound...]
+        if let end = rest.range(of: " (request") { rest = rest[..<end.lowerBound] }
+        let numbers = rest.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        guard numbers.count == 7 else { return nil }
+        (rawDays, rawItems, rawPages, rawQueries) = (numbers[0], numbers[1], numbers[2], numbers[3])
+        (rollupDays, rollupItems, rollupPages) = (numbers[4], numbers[5], numbers[6])
+    }
+
+    /// Every read line in `text`, in order.
+    static func all(in text: String) -> [ReadSummary] {
+        text.split(separator: "\n").compactMap { ReadSummary($0) }
+    }
+
+    var line: String {
+        "raw \(rawDays) days (\(grouped(Double(rawItems))) items, \(rawPages) pages, \(rawQueries) queries); rollups \(rollupDays) days (\(grouped(Double(rollupItems))) items, \(rollupPages) pages)"
+    }
+}
+
+/// One range, as the handler answered it in-process.
+struct HandlerFigures: Codable {
+    var range: String
+    var days: Int
+    /// `raw` (AI_USAGE_ROLLUPS=off) or `rollups` (on).
+    var mode: String
+    var items: Int
+    var legacyItems: Int
     var runsMilliseconds: [Double]
-    var cpuSecondsPerRun: [Double]
+    var medianMilliseconds: Double
+    /// The range's items over the median.
+    var itemsPerSecond: Double
+    /// CPU of the whole bench process (handler and replay server) per run, median, ms.
+    var cpuMillisecondsMedian: Double
+    /// From the handler's log line, one per timed run.
+    var read: [ReadSummary]
+    /// What the replay server served, per timed run.
+    var servedRaw: [ReplayStore.Served]
+    var servedRollup: [ReplayStore.Served]
     var statuses: [Int]
     var totalAPICalls: [Int]
-    var totalCost: [String]
-    var totalTokens: [Int]
-    var invalidItems: [Int]
     var responseBytes: Int
-    /// /proc/self/status before the first run (the process is set up, nothing fetched yet).
-    var rssBeforeKB: Int
-    var hwmBeforeKB: Int
-    /// VmHWM after the first run and after the last.
-    var hwmAfterFirstKB: Int
-    var hwmAfterKB: Int
-    var error: String?
+    var goalMilliseconds: Double
+    var verified: Bool
+    var problems: [String]
 }
 
 /// `VmRSS` and `VmHWM` of this process, in kB (0 when /proc is not there).
 func memoryStatus() -> (rss: Int, hwm: Int) {
-    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return (0, 0) }
-    var rss = 0
-    var hwm = 0
-    for line in text.split(separator: "\n") {
-        let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-        guard parts.count >= 2, let value = Int(parts[1]) else { continue }
-        if parts[0] == "VmRSS:" { rss = value }
-        if parts[0] == "VmHWM:" { hwm = value }
-    }
-    return (rss, hwm)
-}
-
-// MARK: - The child
-
-enum HandlerChild {
-    static let flag = "--handler-child"
-
-    /// Runs in the child: `BENCH_CHILD_RUNS` times `AIUsageHandler.handle` on `BENCH_CHILD_EVENT`,
-    /// the handler configured from this process's environment (as in Lambda).
-    static func main() async -> Never {
-        let environment = ProcessInfo.processInfo.environment
-        let event = Array((environment["BENCH_CHILD_EVENT"] ?? "").utf8)
-        let runs = Int(environment["BENCH_CHILD_RUNS"] ?? "") ?? 3
-        var result = ChildResult(
-            runsMilliseconds: [], cpuSecondsPerRun: [], statuses: [], totalAPICalls: [], totalCost: [], totalTokens: [],
-            invalidItems: [], responseBytes: 0, rssBeforeKB: 0, hwmBeforeKB: 0, hwmAfterFirstKB: 0, hwmAfterKB: 0
-        )
-        let handler = AIUsageHandler(environment: environment)
-        if let problem = handler.configurationError {
-            result.error = problem
-        } else {
-            let before = memoryStatus()
-            result.rssBeforeKB = before.rss
-            result.hwmBeforeKB = before.hwm
-            let clock = ContinuousClock()
-            for index in 0..<runs {
-                let cpu = processCPUSeconds()
-                let started = clock.now
-                let answer = await handler.handle(event)
-                let elapsed = clock.now - started
-                result.cpuSecondsPerRun.append(rounded(processCPUSeconds() - cpu, places: 3))
-                result.runsMilliseconds.append(rounded(elapsed.seconds * 1000, places: 1))
-                if index == 0 { result.hwmAfterFirstKB = memoryStatus().hwm }
-                result.responseBytes = answer.count
-                let summary = summaryOf(answer)
-                result.statuses.append(summary.status)
-                result.totalAPICalls.append(summary.calls)
-                result.totalCost.append(summary.cost)
-                result.totalTokens.append(summary.tokens)
-                result.invalidItems.append(summary.invalid)
-                if summary.status != 200, result.error == nil {
-                    result.error = "HTTP \(summary.status): \(String(decoding: answer.prefix(300), as: UTF8.self))"
-                }
-            }
-            result.hwmAfterKB = memoryStatus().hwm
-        }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let line = (try? encoder.encode(result)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        print(line)
-        fflush(nil)
-        exit(result.error == nil ? 0 : 1)
-    }
+    readWhole("/proc/self/status").map(parseStatus) ?? (0, 0)
 }
 
 /// The status and summary figures of a proxy result (zeros when it has none).
@@ -174,41 +154,12 @@ func selfExecutable() -> String {
     return CommandLine.arguments[0]
 }
 
-// MARK: - The parent
-
-/// One range, as the handler answered it.
-struct RangeFigures: Codable {
-    var range: String
-    var days: Int
-    var server: String
-    var items: Int
-    var legacyItems: Int
-    var segments: Int
-    /// AI_USAGE_QUERY_CONCURRENCY (8 unless set).
-    var concurrency: Int
-    var pagesPerRun: Int?
-    var runsMilliseconds: [Double]
-    var medianMilliseconds: Double
-    var itemsPerSecond: Double
-    /// The handler process's CPU per run (user + system, every thread), median.
-    var cpuSecondsMedian: Double
-    /// The process's RSS just before the first request of the range (kB).
-    var rssBeforeKB: Int
-    /// VmHWM after the first run.
-    var peakAfterFirstRunKB: Int
-    /// Its peak RSS over every run (VmHWM).
-    var peakRSSKB: Int
-    var growthKB: Int
-    var totalAPICalls: [Int]
-    var itemsServedPerRun: Int?
-    var verified: Bool
-}
 
 enum HandlerPathBench {
     static let runs = 3
 
-    /// The environment a handler process gets against the replay server.
-    static func replayEnvironment(_ server: ReplayServer) -> [String: String] {
+    /// The environment the handler (in-process, or the bootstrap) gets against the replay server.
+    static func replayEnvironment(_ server: ReplayServer, rollups: Bool) -> [String: String] {
         [
             "DYNAMODB_TABLE_NAME": "ai-usage-bench-replay",
             "AWS_ENDPOINT_URL_DYNAMODB": server.endpoint,
@@ -216,68 +167,115 @@ enum HandlerPathBench {
             "AWS_ACCESS_KEY_ID": "AKIDBENCHREPLAY",
             "AWS_SECRET_ACCESS_KEY": "bench-replay-secret",
             "AI_USAGE_CACHE_TTL_SECONDS": "0",
+            "AI_USAGE_ROLLUPS": rollups ? "on" : "off",
         ]
     }
 
-    /// The handler in a child process of its own, `runs` times.
-    static func child(event: String, environment: [String: String]) -> (ChildResult?, Finished) {
-        var env = environment
-        env["BENCH_CHILD_EVENT"] = event
-        env["BENCH_CHILD_RUNS"] = String(runs)
-        let finished = runProcess(selfExecutable(), [HandlerChild.flag], environment: env)
-        let line = finished.output.split(separator: "\n").last.map(String.init) ?? ""
-        let result = try? JSONDecoder().decode(ChildResult.self, from: Data(line.utf8))
-        return (result, finished)
-    }
-
-    static func figures(
-        range: String, days: Int, server: String, expected: ExpectedTotals, segments: Int, concurrency: Int,
-        child: ChildResult, served: ReplayServer.Counts?
-    ) -> RangeFigures {
-        let median = Throughput(runs: child.runsMilliseconds).median
-        let callsOK = child.totalAPICalls.count == runs && child.totalAPICalls.allSatisfy { $0 == expected.apiCalls }
-        let costOK = child.totalCost.allSatisfy { ExactDecimal($0) == expected.cost.rounded(scale: UsageAggregate.costScale) }
-        let tokensOK = child.totalTokens.allSatisfy { $0 == expected.tokens }
-        let servedOK = served.map { $0.items == expected.items * runs && $0.refused == 0 } ?? true
-        return RangeFigures(
-            range: range, days: days, server: server,
-            items: expected.items, legacyItems: expected.legacy, segments: segments, concurrency: concurrency,
-            pagesPerRun: served.map { $0.pages / runs },
-            runsMilliseconds: child.runsMilliseconds, medianMilliseconds: median,
-            itemsPerSecond: rounded(Double(expected.items) / (median / 1000)),
-            cpuSecondsMedian: Throughput(runs: child.cpuSecondsPerRun.map { $0 * 1000 }).median / 1000,
-            rssBeforeKB: child.rssBeforeKB, peakAfterFirstRunKB: child.hwmAfterFirstKB, peakRSSKB: child.hwmAfterKB,
-            growthKB: child.hwmAfterKB - child.rssBeforeKB,
-            totalAPICalls: child.totalAPICalls, itemsServedPerRun: served.map { $0.items / runs },
-            verified: callsOK && costOK && tokensOK && servedOK && child.invalidItems.allSatisfy { $0 == 0 }
-                && child.statuses.allSatisfy { $0 == 200 }
+    /// `AIUsageHandler.handle` in this process: one warm-up, then `runs` timed runs.
+    static func inProcess(
+        range: String, days: Int, start: CivilDate, end: CivilDate, expected: ExpectedTotals, server: ReplayServer, rollups: Bool,
+        goalMilliseconds: Double
+    ) async -> (HandlerFigures, bodies: [[UInt8]]) {
+        let lines = Mutex<[String]>([])
+        let handler = AIUsageHandler(environment: replayEnvironment(server, rollups: rollups), log: { line in lines.withLock { $0.append(line) } })
+        let event = Array(restEvent(start: start, end: end).utf8)
+        var figures = HandlerFigures(
+            range: range, days: days, mode: rollups ? "rollups" : "raw", items: expected.items, legacyItems: expected.legacy,
+            runsMilliseconds: [], medianMilliseconds: 0, itemsPerSecond: 0, cpuMillisecondsMedian: 0, read: [], servedRaw: [], servedRollup: [],
+            statuses: [], totalAPICalls: [], responseBytes: 0, goalMilliseconds: goalMilliseconds, verified: false, problems: []
         )
+        if let problem = handler.configurationError {
+            figures.problems.append("the handler is not configured: \(problem)")
+            return (figures, [])
+        }
+        _ = await handler.handle(event)
+        var cpu: [Double] = []
+        var bodies: [[UInt8]] = []
+        let clock = ContinuousClock()
+        for _ in 0..<runs {
+            server.store.resetCounts()
+            lines.withLock { $0.removeAll() }
+            let cpuBefore = processCPUSeconds()
+            let started = clock.now
+            let answer = await handler.handle(event)
+            let elapsed = clock.now - started
+            cpu.append((processCPUSeconds() - cpuBefore) * 1000)
+            figures.runsMilliseconds.append(rounded(elapsed.seconds * 1000, places: 1))
+            let counts = server.store.counts
+            figures.servedRaw.append(counts.raw)
+            figures.servedRollup.append(counts.rollup)
+            if let refusal = counts.firstRefusal { figures.problems.append("the replay server refused a request: \(refusal)") }
+            let logged = lines.withLock { $0 }
+            if let read = logged.lazy.compactMap({ ReadSummary(Substring($0)) }).first {
+                figures.read.append(read)
+            } else {
+                figures.problems.append("no read line in the handler's log: \(logged.first ?? "(nothing logged)")")
+            }
+            let summary = summaryOf(answer)
+            figures.statuses.append(summary.status)
+            figures.totalAPICalls.append(summary.calls)
+            figures.responseBytes = answer.count
+            bodies.append(answer)
+            figures.problems += check(summary, expected: expected)
+        }
+        figures.medianMilliseconds = Throughput(runs: figures.runsMilliseconds.map { $0 * 10 }).median / 10
+        figures.itemsPerSecond = rounded(Double(expected.items) / (figures.medianMilliseconds / 1000))
+        figures.cpuMillisecondsMedian = rounded(Throughput(runs: cpu.map { $0 * 10 }).median / 10, places: 1)
+        for (read, (raw, rollup)) in zip(figures.read, zip(figures.servedRaw, figures.servedRollup)) {
+            figures.problems += checkRead(read, raw: raw, rollup: rollup, days: days, expected: expected, rollups: rollups)
+        }
+        figures.verified = figures.problems.isEmpty && figures.read.count == runs
+        return (figures, bodies)
     }
 
-    /// Creates a moto table, writes `items` into it (BatchWriteItem), runs `body`, deletes it.
-    static func withSeededTable<T>(
-        _ items: [UsageItem], environment: [String: String], _ body: (String, Double) async throws -> T
-    ) async throws -> T {
-        let client = DynamoDBClient(configuration: try DynamoDBConfiguration.fromEnvironment(environment))
-        let tableName = "ai-usage-bench-report-\(getpid())-\(Int(Date().timeIntervalSince1970))"
-        _ = try await client.createTableIfMissing(AIUsageTable.createTableInput(name: tableName), timeout: .seconds(60))
-        let clock = ContinuousClock()
-        var result: Result<T, any Error>
-        do {
-            let started = clock.now
-            let written = await client.batchWriteItem(tableName: tableName, requests: items.map { .put($0.full) })
-            guard written.isComplete, written.written == items.count else {
-                throw LocalServerBench.Failure(description: "seeding wrote \(written.written) of \(items.count): \(written.errors.first.map { "\($0)" } ?? "unprocessed items")")
-            }
-            result = .success(try await body(tableName, (clock.now - started).seconds))
-        } catch {
-            result = .failure(error)
+    /// What must hold of an answer: 200, and the totals of the items.
+    static func check(_ summary: (status: Int, calls: Int, cost: String, tokens: Int, invalid: Int), expected: ExpectedTotals) -> [String] {
+        var problems: [String] = []
+        if summary.status != 200 { problems.append("HTTP \(summary.status)") }
+        if summary.calls != expected.apiCalls { problems.append("total_api_calls \(summary.calls), expected \(expected.apiCalls)") }
+        if ExactDecimal(summary.cost) != expected.cost.rounded(scale: UsageAggregate.costScale) {
+            problems.append("total_cost_usd \(summary.cost), expected \(expected.cost.rounded(scale: UsageAggregate.costScale))")
         }
-        do {
-            _ = try await client.deleteTableAndWait(tableName, timeout: .seconds(60))
-        } catch {
-            say("   warning: could not delete the bench table \(tableName): \(error)")
+        if summary.tokens != expected.tokens { problems.append("total_tokens \(summary.tokens), expected \(expected.tokens)") }
+        if summary.invalid != 0 { problems.append("\(summary.invalid) invalid items") }
+        return problems
+    }
+
+    /// What must hold of what was read: every raw item once, or every day from rollups, and the
+    /// replay server's counts agreeing with the handler's.
+    static func checkRead(
+        _ read: ReadSummary, raw: ReplayStore.Served, rollup: ReplayStore.Served, days: Int, expected: ExpectedTotals, rollups: Bool
+    ) -> [String] {
+        var problems: [String] = []
+        if rollups {
+            if read.rollupDays != days || read.rawItems != 0 { problems.append("expected every day from rollups, read \(read.line)") }
+        } else if read.rawDays != days || read.rawItems != expected.items || read.rollupItems != 0 {
+            problems.append("expected \(expected.items) raw items over \(days) days, read \(read.line)")
         }
-        return try result.get()
+        if raw.items != read.rawItems || raw.pages != read.rawPages || rollup.items != read.rollupItems || rollup.pages != read.rollupPages {
+            problems.append("the server served \(raw.items) raw items in \(raw.pages) pages and \(rollup.items) rollup items in \(rollup.pages) pages; the handler read \(read.line)")
+        }
+        return problems
+    }
+}
+
+
+/// The `body` string of a proxy response, nil when it has none.
+func proxyBody(_ bytes: [UInt8]) -> String? {
+    (try? JSONValue.parse(bytes))?["body"]?.stringValue
+}
+
+extension HandlerPathBench {
+    /// A Query the replay server cannot answer (GSI1, for `service=openai` from raw items) must be
+    /// refused with a 400, and the handler must turn it into an error answer: the HTTP status it
+    /// gave and how many requests the server refused.
+    static func refusal(server: ReplayServer, start: CivilDate, end: CivilDate) async -> (status: Int, refused: Int, reason: String?) {
+        let handler = AIUsageHandler(environment: replayEnvironment(server, rollups: false), log: { _ in })
+        let event = #"{"httpMethod":"GET","path":"/ai_usage","queryStringParameters":{"start_date":"\#(start.text)","end_date":"\#(end.text)","service":"openai"},"requestContext":{"requestId":"bench-refusal"}}"#
+        server.store.resetCounts()
+        let status = summaryOf(await handler.handle(Array(event.utf8))).status
+        let counts = server.store.counts
+        server.store.resetCounts()
+        return (status, counts.refused, counts.firstRefusal)
     }
 }

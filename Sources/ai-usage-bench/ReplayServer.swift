@@ -1,5 +1,4 @@
-import AIUsage
-import AIUsageReports
+import CurlHTTP
 import DynamoDB
 import Foundation
 
@@ -7,41 +6,26 @@ import Foundation
 import Glibc
 #endif
 
-/// A DynamoDB stand-in on 127.0.0.1 that answers GSI2 Queries from pre-built pages: enough of
-/// the JSON 1.0 protocol (HTTP/1.1 with keep-alive, `X-Amz-Target: DynamoDB_20120810.Query`,
-/// `x-amz-crc32`, `Content-Type: application/x-amz-json-1.0`) for `UsageFetcher`.
+/// A DynamoDB stand-in on 127.0.0.1 over a `ReplayStore`: enough of the JSON 1.0 protocol
+/// (HTTP/1.1 with keep-alive, `X-Amz-Target: DynamoDB_20120810.Query`, `x-amz-crc32`,
+/// `Content-Type: application/x-amz-json-1.0`) for `UsageFetcher`'s raw and rollup Queries.
 ///
-/// A request is routed by its `:from`/`:to` values to the segment that has exactly those bounds,
-/// and by its `ExclusiveStartKey.SK` to the page after that key (none: the first page). It does
-/// not check signatures. Anything it cannot route is a 400 `ValidationException`, so a mismatch
-/// shows up as a failed answer, never as a silently wrong one.
+/// Every request is answered by the store (which builds and caches the pages); anything it cannot
+/// route is a 400 `ValidationException`, so a mismatch shows up as a failed answer, never as a
+/// silently wrong one. It does not check signatures.
 ///
 /// One thread accepts, one thread serves each connection; stopped by `stop()`.
 final class ReplayServer: @unchecked Sendable {
     let port: Int
+    let store: ReplayStore
     private let listener: Int32
-    private let segments: [String: SegmentPages]
     // Guarded by `lock`.
     private let lock = NSLock()
     private var connections: [Int32] = []
     private var stopped = false
-    private var served = Counts()
 
-    struct Counts: Sendable {
-        var requests = 0
-        var pages = 0
-        var items = 0
-        var bytes = 0
-        var refused = 0
-        var connections = 0
-        var firstRefusal: String?
-    }
-
-    init(segments: [SegmentPages]) throws {
-        var table: [String: SegmentPages] = [:]
-        for segment in segments { table[Self.route(segment.from, segment.to)] = segment }
-        self.segments = table
-
+    init(store: ReplayStore) throws {
+        self.store = store
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
         var one: Int32 = 1
@@ -70,11 +54,6 @@ final class ReplayServer: @unchecked Sendable {
 
     var endpoint: String { "http://127.0.0.1:\(port)" }
 
-    /// What has been served so far.
-    var counts: Counts { lock.withLock { served } }
-
-    func resetCounts() { lock.withLock { served = Counts() } }
-
     func stop() {
         let open: [Int32]? = lock.withLock {
             guard !stopped else { return nil }
@@ -86,8 +65,6 @@ final class ReplayServer: @unchecked Sendable {
         close(listener)
         for fd in open { shutdown(fd, Int32(SHUT_RDWR)) }
     }
-
-    private static func route(_ from: String, _ to: String) -> String { "\(from)\u{1F}\(to)" }
 
     // MARK: - Connections
 
@@ -103,7 +80,6 @@ final class ReplayServer: @unchecked Sendable {
             let accepted: Bool = lock.withLock {
                 guard !stopped else { return false }
                 connections.append(client)
-                served.connections += 1
                 return true
             }
             guard accepted else {
@@ -165,49 +141,21 @@ final class ReplayServer: @unchecked Sendable {
     }
 
     private func answer(_ fd: Int32, target: String, body: [UInt8]) {
-        guard target == "\(DynamoDBClient.targetPrefix).Query" else {
-            refuse(fd, type: "UnknownOperationException", message: "the replay server answers Query only, not \(target)")
-            return
+        switch store.answer(target: target, body: body) {
+        case .page(let page):
+            respond(fd, status: 200, reason: "OK", body: page.body, crc: page.crc32)
+        case .refused(let type, let message):
+            let text = ReplayServer.errorBody(type: type, message: message)
+            respond(fd, status: 400, reason: "Bad Request", body: text, crc: CRC32.checksum(text))
         }
-        guard let request = try? JSONValue.parse(body),
-              let from = request["ExpressionAttributeValues"]?[":from"]?["S"]?.stringValue,
-              let to = request["ExpressionAttributeValues"]?[":to"]?["S"]?.stringValue else {
-            refuse(fd, type: "ValidationException", message: "no :from/:to in the Query")
-            return
-        }
-        guard let segment = segments[Self.route(from, to)] else {
-            refuse(fd, type: "ValidationException", message: "no replay segment for \(from) .. \(to)")
-            return
-        }
-        var index = 0
-        if let start = request["ExclusiveStartKey"], !start.isNull {
-            guard let key = start["SK"]?["S"]?.stringValue, let next = segment.next[key] else {
-                refuse(fd, type: "ValidationException", message: "unknown ExclusiveStartKey for \(from) .. \(to)")
-                return
-            }
-            index = next
-        }
-        let page = segment.pages[index]
-        lock.withLock {
-            served.requests += 1
-            served.pages += 1
-            served.items += page.items
-            served.bytes += page.body.count
-        }
-        respond(fd, status: 200, reason: "OK", body: page.body, crc: page.crc32)
     }
 
-    private func refuse(_ fd: Int32, type: String, message: String) {
-        lock.withLock {
-            served.requests += 1
-            served.refused += 1
-            if served.firstRefusal == nil { served.firstRefusal = message }
-        }
+    static func errorBody(type: String, message: String) -> [UInt8] {
         var text: [UInt8] = []
         text.append(contentsOf: #"{"__type":"com.amazonaws.dynamodb.v20120810#\#(type)","message":"#.utf8)
-        PageBuilder.writeString(message, into: &text)
+        DynamoJSON.writeString(message, into: &text)
         text.append(UInt8(ascii: "}"))
-        respond(fd, status: 400, reason: "Bad Request", body: text, crc: CRC32.checksum(text))
+        return text
     }
 
     private func respond(_ fd: Int32, status: Int, reason: String, body: [UInt8], crc: UInt32) {
@@ -229,5 +177,27 @@ final class ReplayServer: @unchecked Sendable {
                 sent += result
             }
         }
+    }
+}
+
+/// The same store as an in-memory `HTTPTransport`: a `DynamoDBClient` on it runs everything the
+/// handler's client does (encoding, signing, the CRC-32 check, decoding) but the socket.
+struct ReplayTransport: HTTPTransport {
+    let store: ReplayStore
+
+    func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
+        let target = request.headers["X-Amz-Target"] ?? ""
+        let headers: HTTPHeaders
+        let body: [UInt8]
+        let status: Int
+        switch store.answer(target: target, body: request.body) {
+        case .page(let page):
+            (status, body) = (200, page.body)
+            headers = ["Content-Type": DynamoDBClient.contentType, "x-amz-crc32": String(page.crc32), "x-amzn-RequestId": "replay"]
+        case .refused(let type, let message):
+            (status, body) = (400, ReplayServer.errorBody(type: type, message: message))
+            headers = ["Content-Type": DynamoDBClient.contentType, "x-amz-crc32": String(CRC32.checksum(body)), "x-amzn-RequestId": "replay"]
+        }
+        return HTTPResponse(status: status, headers: headers, body: body)
     }
 }

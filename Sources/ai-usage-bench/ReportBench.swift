@@ -1,89 +1,77 @@
 import AIUsage
 import AIUsageReports
-import CurlHTTP
 import DynamoDB
 import Foundation
 
-/// Part 4: the report path in-process, on the Query pages of a month: how fast the bytes can be
-/// parsed at all (`JSONValue.parse`, "raw parse"), against what the handler does with them:
-/// (b) each page decoded as `DynamoDBClient.queryPage` decodes it (`JSONValue.parse`, then each
-/// item's attributes with `AttributeValue(wire:)`), every item folded into a `UsageAggregate` of
-/// all five levels, then the report; and (c) the same through `DynamoDBClient.queryPage` itself
-/// over an in-memory transport (so with the request's signing and the response's CRC32 check).
-struct ParseFigures: Codable {
+/// Part 4: the report path's decoder, in-process, on the Query pages of a month (the 8 segments
+/// `UsageFetcher` reads 30 days in, each cut at 1 MB of stored size), all five levels:
+///
+/// - (a) raw parse: `JSONValue.parse` of every page (a tree, nothing else);
+/// - scan only: `QueryPageDecoder.decode` with an empty item closure (the byte scanner walking
+///   every item, nothing kept);
+/// - (b) the previous path: `JSONValue.parse`, every attribute through `AttributeValue(wire:)`,
+///   `UsageAggregate.add(item)` for every item, then the report and its JSON;
+/// - **`addPage`**: `UsageAggregate.addPage(body)` for every page, then the report and its JSON
+///   (what `UsageFetcher` does with each page);
+/// - (c) `UsageFetcher` (rollups off, 8 segments) over `DynamoDBUsageSource` and a
+///   `DynamoDBClient` on an in-memory transport that serves the same pages: everything the
+///   handler does but the socket (request encoding and signing, the CRC-32 check, the byte
+///   budget, the task group, merging).
+///
+/// - (c') the same fetcher with rollups on, when the store holds them: the 30 closed days'
+///   rollup items instead of the raw ones.
+///
+/// (a), scan, (b) and `addPage` run on one core; (c) may use both. The report JSON
+/// of (b), `addPage`, (c) and (c') must be byte for byte the same.
+struct DecoderFigures: Codable {
     var pages: Int
     var items: Int
     var bytes: Int
     var runs: Int
-    /// Items/s of `JSONValue.parse` of every page.
+    /// Items/s.
     var rawParse: Throughput
-    var rawParseMBPerSecond: Double
-    /// Items/s of decode + aggregate + report, (b).
-    var decodeAggregate: Throughput
-    var decodeAggregateMBPerSecond: Double
-    /// decodeAggregate.median / rawParse.median: the goal's figure.
-    var ratio: Double
-    /// Items/s of (c): `DynamoDBClient.queryPage` on an in-memory transport + aggregate + report.
-    var clientAggregate: Throughput
-    /// clientAggregate.median / rawParse.median.
-    var clientRatio: Double
-    /// Where (b)'s time went, from its median run (seconds).
-    var breakdown: Breakdown
-    /// The reports of (b) and (c) match the items: calls, cost, tokens.
-    var verified: Bool
+    var scanOnly: Throughput
+    var previousPath: Throughput
+    var addPage: Throughput
+    var fetcherInMemory: Throughput
+    /// The CPU (user + system, every thread) of (c), median of the runs, in ms.
+    var fetcherCPUMilliseconds: Double
+    /// (c'), ms a run (nil without rollups in the store).
+    var fetcherRollupsMilliseconds: Throughput?
+    var fetcherRollupsCPUMilliseconds: Double?
+    var addPageMBPerSecond: Double
+    /// addPage / previousPath, medians of the same run.
+    var addPageToPrevious: Double
+    /// addPage / rawParse.
+    var addPageToRawParse: Double
+    /// previousPath / rawParse (the previous goal's figure).
+    var previousToRawParse: Double
+    /// addPage / the previous report's (b), 80,175 items/s.
+    var addPageToPreviousReport: Double
+    /// The reports of (b), addPage and (c) are the same bytes.
+    var reportsIdentical: Bool
     var reportBytes: Int
-
-    struct Breakdown: Codable {
-        var totalSeconds: Double
-        /// `JSONValue.parse` of every page, inside (b).
-        var parseSeconds: Double
-        /// The parsed tree into `[Item]` (`AttributeValue(wire:)` for every attribute).
-        var buildSeconds: Double
-        /// `aggregate.add(item)` for every item.
-        var aggregateSeconds: Double
-        /// `report(...)` and its serialization.
-        var reportSeconds: Double
-        /// The rest: freeing each decoded page, the loop.
-        var otherSeconds: Double
-        /// Of `aggregate.add(item)`: reading the row (`UsageRow(item:)`) alone, items/s.
-        var rowReadItemsPerSecond: Double
-        /// `aggregate.add(item)` alone (row + grouping), items/s.
-        var addItemsPerSecond: Double
-        /// parse + build, items/s.
-        var decodeItemsPerSecond: Double
-        /// For comparison, the previous decoder: `JSONDecoder().decode(LegacyQueryPage.self, from: Data(bytes))`, items/s.
-        var jsonDecoderItemsPerSecond: Double
-    }
-}
-
-/// Hands out the pages in order, as DynamoDB would answer one Query after another.
-final class PageTransport: HTTPTransport, @unchecked Sendable {
-    private let pages: [ResponsePage]
-    private let lock = NSLock()
-    private var next = 0
-
-    init(pages: [ResponsePage]) { self.pages = pages }
-
-    func rewind() { lock.withLock { next = 0 } }
-
-    func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
-        let page: ResponsePage = lock.withLock {
-            defer { next = (next + 1) % pages.count }
-            return pages[next]
-        }
-        return HTTPResponse(status: 200, headers: [
-            "Content-Type": DynamoDBClient.contentType,
-            "x-amz-crc32": String(page.crc32),
-            "x-amzn-RequestId": "bench",
-        ], body: page.body)
-    }
+    /// Every path's totals match the items (calls, cost, tokens, no invalid items).
+    var verified: Bool
+    var problems: [String]
 }
 
 enum ReportBench {
     static let levels: [AggregationLevel] = [.day, .service, .model, .operation, .hour]
     static let clock = ContinuousClock()
+    /// The previous report's (b), in items/s (docs/benchmarks.md, 2026-12-01).
+    static let previousReportItemsPerSecond = 80_175.0
 
-    /// `JSONValue.parse` of every page; the items found (so nothing is optimised away).
+    /// The month's pages as `UsageFetcher` reads them with 8 segments (the same pages the
+    /// replay server sends the handler).
+    static func monthPages(_ store: ReplayStore, start: CivilDate, end: CivilDate) -> [ResponsePage] {
+        let query = UsageQuery(start: start, end: end, aggregation: levels)
+        return UsageFetcher.segments(of: query, concurrency: 8).flatMap { segment in
+            store.pages(ReplayStore.rawRequest(from: segment.first, to: segment.last))
+        }
+    }
+
+    /// (a): `JSONValue.parse` of every page; the items found (so nothing is optimised away).
     static func rawParse(_ pages: [[UInt8]]) -> (Duration, Int) {
         var found = 0
         let started = clock.now
@@ -96,18 +84,24 @@ enum ReportBench {
         return (clock.now - started, found)
     }
 
-    struct RealRun {
-        var total: Duration
-        var parse: Duration
-        var build: Duration
-        var aggregate: Duration
-        var report: Duration
-        var result: UsageAggregate
-        var reportBytes: [UInt8]
+    /// The byte scanner alone: every item walked and skipped.
+    static func scanOnly(_ pages: [[UInt8]]) -> (Duration, Int) {
+        var found = 0
+        let started = clock.now
+        for page in pages {
+            do {
+                let summary = try page.withUnsafeBufferPointer { buffer throws(WireDecodingError) in
+                    try QueryPageDecoder.decode(buffer) { (_: inout WireItem) throws(WireDecodingError) in }
+                }
+                found &+= summary.itemsRead
+            } catch {
+                preconditionFailure("QueryPageDecoder refused a bench page: \(error)")
+            }
+        }
+        return (clock.now - started, found)
     }
 
-    /// A page's items, decoded as `DynamoDBClient.queryPage` decodes them (whose own
-    /// `QueryPage(wire:)` is internal to DynamoDB): every item's attributes with the public
+    /// A page's items as the previous path decoded them: the tree, then every attribute with
     /// `AttributeValue(wire:)`.
     static func items(_ page: JSONValue) -> [Item] {
         guard case .array(let elements)? = page["Items"] else { preconditionFailure("a bench page has no Items") }
@@ -128,163 +122,236 @@ enum ReportBench {
         return items
     }
 
-    /// (b): decode each page as the client does, fold its items, drop it; then the report.
-    static func decodeAndAggregate(_ pages: [[UInt8]], start: CivilDate, end: CivilDate) -> RealRun {
+    struct Run {
+        var time: Duration
+        var aggregate: UsageAggregate
+        var report: [UInt8]
+    }
+
+    static func report(_ aggregate: UsageAggregate, start: CivilDate, end: CivilDate) -> [UInt8] {
+        let query = UsageQuery(start: start, end: end, aggregation: levels)
+        return aggregate.report(start: start, end: end, query: query.echo).serializedBytes()
+    }
+
+    /// (b): each page parsed to a tree, its items built, each folded, the page dropped; then the report.
+    static func previousPath(_ pages: [[UInt8]], start: CivilDate, end: CivilDate) -> Run {
         var aggregate = UsageAggregate(levels: levels)
-        var parse = Duration.zero
-        var build = Duration.zero
-        var fold = Duration.zero
         let started = clock.now
         for bytes in pages {
-            let t0 = clock.now
             let tree: JSONValue
             do {
                 tree = try JSONValue.parse(bytes)
             } catch {
                 preconditionFailure("a bench page is not JSON: \(error)")
             }
-            let t1 = clock.now
-            let page = items(tree)
-            let t2 = clock.now
-            for item in page { aggregate.add(item) }
-            let t3 = clock.now
-            parse += t1 - t0
-            build += t2 - t1
-            fold += t3 - t2
+            for item in items(tree) { aggregate.add(item) }
         }
-        let t4 = clock.now
-        let query = UsageQuery(start: start, end: end, aggregation: levels)
-        let body = aggregate.report(start: start, end: end, query: query.echo).serializedBytes()
-        let finished = clock.now
-        return RealRun(total: finished - started, parse: parse, build: build, aggregate: fold, report: finished - t4, result: aggregate, reportBytes: body)
+        let body = report(aggregate, start: start, end: end)
+        return Run(time: clock.now - started, aggregate: aggregate, report: body)
     }
 
-    /// (c): the same through `DynamoDBClient.queryPage` on the in-memory transport.
-    static func clientAndAggregate(_ client: DynamoDBClient, transport: PageTransport, pages: Int, start: CivilDate, end: CivilDate) async -> (Duration, UsageAggregate) {
-        transport.rewind()
-        let input = QueryInput(
-            tableName: "ai-usage-bench", indexName: "GSI2", keyConditionExpression: "GSI2PK = :pk AND GSI2SK BETWEEN :from AND :to",
-            expressionAttributeValues: [":pk": .s("AI_USAGE_COST"), ":from": .s("COST#\(start.text)"), ":to": .s("COST#\(end.text)#~")]
-        )
+    /// `addPage` for every page, then the report.
+    static func addPages(_ pages: [[UInt8]], start: CivilDate, end: CivilDate) -> Run {
         var aggregate = UsageAggregate(levels: levels)
         let started = clock.now
-        for _ in 0..<pages {
-            let page: QueryPage
+        for page in pages {
             do {
-                page = try await client.queryPage(input)
+                try page.withUnsafeBufferPointer { buffer throws(WireDecodingError) in _ = try aggregate.addPage(buffer) }
             } catch {
-                preconditionFailure("DynamoDBClient.queryPage refused a bench page: \(error)")
+                preconditionFailure("addPage refused a bench page: \(error)")
             }
-            for item in page.items { aggregate.add(item) }
         }
+        let body = report(aggregate, start: start, end: end)
+        return Run(time: clock.now - started, aggregate: aggregate, report: body)
+    }
+
+    /// (c): the fetcher over an in-memory transport, then the report; and its CPU seconds.
+    static func fetcher(_ fetcher: UsageFetcher, start: CivilDate, end: CivilDate, today: CivilDate) async -> (Run, Double) {
         let query = UsageQuery(start: start, end: end, aggregation: levels)
-        _ = aggregate.report(start: start, end: end, query: query.echo).serializedBytes()
-        return (clock.now - started, aggregate)
+        let cpu = processCPUSeconds()
+        let started = clock.now
+        let outcome: UsageFetcher.Outcome
+        do {
+            outcome = try await fetcher.aggregate(query, today: today)
+        } catch {
+            preconditionFailure("UsageFetcher failed on the in-memory transport: \(error)")
+        }
+        let body = report(outcome.aggregate, start: start, end: end)
+        let time = clock.now - started
+        return (Run(time: time, aggregate: outcome.aggregate, report: body), processCPUSeconds() - cpu)
     }
 
     /// `runs` interleaved runs of each after one warm-up of each.
-    static func run(_ responsePages: [ResponsePage], expected: ExpectedTotals, start: CivilDate, end: CivilDate, runs: Int) async throws -> ParseFigures {
+    static func run(
+        _ responsePages: [ResponsePage], store: ReplayStore, expected: ExpectedTotals, start: CivilDate, end: CivilDate, runs: Int
+    ) async throws -> DecoderFigures {
         let pages = responsePages.map(\.body)
         let bytes = pages.reduce(0) { $0 + $1.count }
-        let transport = PageTransport(pages: responsePages)
         let client = DynamoDBClient(
             configuration: try DynamoDBConfiguration.fromEnvironment([
                 "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDBENCHPAGES", "AWS_SECRET_ACCESS_KEY": "bench-pages-secret",
                 "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9",
             ]),
-            transport: transport
+            transport: ReplayTransport(store: store)
         )
-        func matches(_ aggregate: UsageAggregate) -> Bool {
-            aggregate.totalAPICalls == expected.apiCalls && aggregate.itemCount == expected.items
-                && aggregate.totalCost == expected.cost && aggregate.totalTokens == expected.tokens && aggregate.invalidItems == 0
+        let inMemory = UsageFetcher(client: client, tableName: "ai-usage-bench-replay", concurrency: 8, usesRollups: false)
+        let fromRollups = store.rollupCount > 0 ? UsageFetcher(client: client, tableName: "ai-usage-bench-replay", concurrency: 8, usesRollups: true) : nil
+        let today = end.adding(days: 4)
+        var problems: [String] = []
+        func check(_ name: String, _ run: Run) {
+            let aggregate = run.aggregate
+            if aggregate.totalAPICalls != expected.apiCalls || aggregate.itemCount != expected.items || aggregate.totalCost != expected.cost
+                || aggregate.totalTokens != expected.tokens || aggregate.invalidItems != 0 {
+                problems.append("\(name): \(aggregate.itemCount) items, \(aggregate.totalAPICalls) calls, \(aggregate.totalCost) USD, "
+                    + "\(aggregate.totalTokens) tokens, \(aggregate.invalidItems) invalid; expected \(expected.items), \(expected.apiCalls), \(expected.cost), \(expected.tokens), 0")
+            }
         }
+
         _ = rawParse(pages)
-        _ = decodeAndAggregate(pages, start: start, end: end)
-        _ = await clientAndAggregate(client, transport: transport, pages: pages.count, start: start, end: end)
-        var rawRates: [Double] = []
-        var realRuns: [RealRun] = []
-        var clientRates: [Double] = []
-        var clientVerified = true
+        _ = scanOnly(pages)
+        _ = previousPath(pages, start: start, end: end)
+        _ = addPages(pages, start: start, end: end)
+        _ = await fetcher(inMemory, start: start, end: end, today: today)
+        if let fromRollups { _ = await fetcher(fromRollups, start: start, end: end, today: today) }
+
+        var raw: [Double] = []
+        var scan: [Double] = []
+        var previous: [Double] = []
+        var added: [Double] = []
+        var viaFetcher: [Double] = []
+        var fetcherCPU: [Double] = []
+        var rollupTimes: [Double] = []
+        var rollupCPU: [Double] = []
+        var identical = true
+        var reportBytes = 0
         for index in 1...runs {
             let (rawTime, found) = rawParse(pages)
-            precondition(found == expected.items, "raw parse found \(found) items, expected \(expected.items)")
-            rawRates.append(Double(found) / rawTime.seconds)
-            let real = decodeAndAggregate(pages, start: start, end: end)
-            realRuns.append(real)
-            let (clientTime, clientResult) = await clientAndAggregate(client, transport: transport, pages: pages.count, start: start, end: end)
-            clientRates.append(Double(expected.items) / clientTime.seconds)
-            clientVerified = clientVerified && matches(clientResult)
-            say("   run \(index): raw parse \(grouped(rawRates.last!)) items/s (\(fixed(rawTime.seconds * 1000, 0)) ms); "
-                + "decode + aggregate + report \(grouped(Double(expected.items) / real.total.seconds)) items/s (\(fixed(real.total.seconds * 1000, 0)) ms: "
-                + "parse \(fixed(real.parse.seconds * 1000, 0)), build items \(fixed(real.build.seconds * 1000, 0)), aggregate \(fixed(real.aggregate.seconds * 1000, 0)), report \(fixed(real.report.seconds * 1000, 1))); "
-                + "through DynamoDBClient.queryPage \(grouped(clientRates.last!)) items/s (\(fixed(clientTime.seconds * 1000, 0)) ms)")
+            let (scanTime, scanned) = scanOnly(pages)
+            precondition(found == expected.items && scanned == expected.items, "the pages hold \(found)/\(scanned) items, expected \(expected.items)")
+            let old = previousPath(pages, start: start, end: end)
+            let new = addPages(pages, start: start, end: end)
+            let (full, cpu) = await fetcher(inMemory, start: start, end: end, today: today)
+            var rollupLine = ""
+            if let fromRollups {
+                let (rolled, cpu) = await fetcher(fromRollups, start: start, end: end, today: today)
+                rollupTimes.append(rolled.time.seconds * 1000)
+                rollupCPU.append(cpu * 1000)
+                check("fetcher from rollups, run \(index)", rolled)
+                if rolled.report != old.report {
+                    identical = false
+                    problems.append("run \(index): the report from rollups differs from the raw items' (\(rolled.report.count) against \(old.report.count) bytes)")
+                }
+                rollupLine = "; from rollups \(fixed(rolled.time.seconds * 1000, 1)) ms (CPU \(fixed(cpu * 1000, 1)) ms)"
+            }
+            let count = Double(expected.items)
+            raw.append(count / rawTime.seconds)
+            scan.append(count / scanTime.seconds)
+            previous.append(count / old.time.seconds)
+            added.append(count / new.time.seconds)
+            viaFetcher.append(count / full.time.seconds)
+            fetcherCPU.append(cpu * 1000)
+            check("previous path, run \(index)", old)
+            check("addPage, run \(index)", new)
+            check("fetcher, run \(index)", full)
+            if new.report != old.report || full.report != old.report {
+                identical = false
+                problems.append("run \(index): the report JSON differs: previous \(old.report.count) bytes, addPage \(new.report.count), fetcher \(full.report.count)"
+                    + (new.report != old.report ? "; addPage first differs at byte \(firstDifference(new.report, old.report))" : ""))
+            }
+            reportBytes = new.report.count
+            say("   run \(index): raw parse \(grouped(raw.last!)) items/s (\(fixed(rawTime.seconds * 1000, 0)) ms); scan only \(grouped(scan.last!)) (\(fixed(scanTime.seconds * 1000, 1)) ms); "
+                + "previous path \(grouped(previous.last!)) (\(fixed(old.time.seconds * 1000, 0)) ms); addPage \(grouped(added.last!)) (\(fixed(new.time.seconds * 1000, 1)) ms); "
+                + "fetcher in memory \(grouped(viaFetcher.last!)) (\(fixed(full.time.seconds * 1000, 1)) ms, CPU \(fixed(cpu * 1000, 1)) ms)\(rollupLine)")
         }
-        let raw = Throughput(runs: rawRates)
-        let real = Throughput(runs: realRuns.map { Double(expected.items) / $0.total.seconds })
-        let viaClient = Throughput(runs: clientRates)
-        let median = realRuns.sorted { $0.total < $1.total }[realRuns.count / 2]
-        let verified = matches(median.result) && clientVerified
-
-        let sample = Array(pages.prefix(12))
-        let split = splitAggregate(sample)
-        let rawMedianSeconds = Double(expected.items) / raw.median
-        let realMedianSeconds = median.total.seconds
-        return ParseFigures(
-            pages: pages.count,
-            items: expected.items,
-            bytes: bytes,
-            runs: runs,
-            rawParse: raw,
-            rawParseMBPerSecond: rounded(Double(bytes) / 1e6 / rawMedianSeconds, places: 1),
-            decodeAggregate: real,
-            decodeAggregateMBPerSecond: rounded(Double(bytes) / 1e6 / realMedianSeconds, places: 1),
-            ratio: rounded(real.median / raw.median, places: 3),
-            clientAggregate: viaClient,
-            clientRatio: rounded(viaClient.median / raw.median, places: 3),
-            breakdown: ParseFigures.Breakdown(
-                totalSeconds: rounded(median.total.seconds, places: 3),
-                parseSeconds: rounded(median.parse.seconds, places: 3),
-                buildSeconds: rounded(median.build.seconds, places: 3),
-                aggregateSeconds: rounded(median.aggregate.seconds, places: 3),
-                reportSeconds: rounded(median.report.seconds, places: 4),
-                otherSeconds: rounded((median.total - median.parse - median.build - median.aggregate - median.report).seconds, places: 3),
-                rowReadItemsPerSecond: rounded(split.rowRead),
-                addItemsPerSecond: rounded(split.add),
-                decodeItemsPerSecond: rounded(Double(expected.items) / (median.parse + median.build).seconds),
-                jsonDecoderItemsPerSecond: rounded(split.jsonDecoder)
-            ),
-            verified: verified,
-            reportBytes: median.reportBytes.count
+        let addPage = Throughput(runs: added)
+        let previousPath = Throughput(runs: previous)
+        let rawParse = Throughput(runs: raw)
+        return DecoderFigures(
+            pages: pages.count, items: expected.items, bytes: bytes, runs: runs,
+            rawParse: rawParse, scanOnly: Throughput(runs: scan), previousPath: previousPath, addPage: addPage,
+            fetcherInMemory: Throughput(runs: viaFetcher),
+            fetcherCPUMilliseconds: rounded(Throughput(runs: fetcherCPU.map { $0 * 1000 }).median / 1000, places: 1),
+            fetcherRollupsMilliseconds: rollupTimes.isEmpty ? nil : milliseconds(rollupTimes),
+            fetcherRollupsCPUMilliseconds: rollupCPU.isEmpty ? nil : rounded(Throughput(runs: rollupCPU.map { $0 * 1000 }).median / 1000, places: 1),
+            addPageMBPerSecond: rounded(Double(bytes) / 1e6 * addPage.median / Double(expected.items), places: 1),
+            addPageToPrevious: rounded(addPage.median / previousPath.median, places: 2),
+            addPageToRawParse: rounded(addPage.median / rawParse.median, places: 2),
+            previousToRawParse: rounded(previousPath.median / rawParse.median, places: 3),
+            addPageToPreviousReport: rounded(addPage.median / previousReportItemsPerSecond, places: 2),
+            reportsIdentical: identical, reportBytes: reportBytes, verified: problems.isEmpty, problems: problems
         )
     }
 
-    /// On a sample of pages: `UsageRow(item:)` alone and `aggregate.add(item)` alone (best of 3),
-    /// and the previous decoder, `JSONDecoder` into `QueryPage` (one pass), each as items/s.
-    static func splitAggregate(_ pages: [[UInt8]]) -> (rowRead: Double, add: Double, jsonDecoder: Double) {
-        let items = pages.flatMap { page in (try? JSONValue.parse(page)).map { Self.items($0) } ?? [] }
-        guard !items.isEmpty else { return (0, 0, 0) }
-        var rowBest = Duration.seconds(1_000)
-        var addBest = Duration.seconds(1_000)
-        for _ in 0..<3 {
-            var cost = ExactDecimal.zero
-            var started = clock.now
-            for item in items { if let row = try? UsageRow(item: item) { cost += row.cost } }
-            rowBest = min(rowBest, clock.now - started)
-            precondition(cost >= .zero)
+    /// Milliseconds to one decimal place, as a Throughput of several runs.
+    static func milliseconds(_ runs: [Double]) -> Throughput {
+        var figure = Throughput(runs: runs.map { $0 * 10 })
+        figure.runs = figure.runs.map { $0 / 10 }
+        figure.median /= 10
+        figure.min /= 10
+        figure.max /= 10
+        return figure
+    }
 
-            var aggregate = UsageAggregate(levels: levels)
-            started = clock.now
-            for item in items { aggregate.add(item) }
-            addBest = min(addBest, clock.now - started)
-            precondition(aggregate.itemCount == items.count)
+    static func firstDifference(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        zip(a, b).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(a.count, b.count)
+    }
+
+    /// Prints the figures (part 4's summary lines).
+    static func show(_ figures: DecoderFigures) {
+        say("   \(figures.pages) pages, \(grouped(Double(figures.items))) items, \(fixed(Double(figures.bytes) / 1e6, 1)) MB; medians of \(figures.runs):")
+        say("     addPage + report            \(grouped(figures.addPage.median)) items/s (\(fixed(figures.addPageMBPerSecond, 1)) MB/s, spread \(fixed(figures.addPage.spreadPercent, 0))%; goal >= \(grouped(Target.decoderItemsPerSecond)): \(figures.addPage.median >= Target.decoderItemsPerSecond ? "met" : "NOT MET"))")
+        say("     previous path (b) + report  \(grouped(figures.previousPath.median)) items/s (spread \(fixed(figures.previousPath.spreadPercent, 0))%); addPage / (b) = \(fixed(figures.addPageToPrevious, 2))x; "
+            + "addPage / the previous report's (b), \(grouped(previousReportItemsPerSecond)) items/s = \(fixed(figures.addPageToPreviousReport, 2))x")
+        say("     raw parse (a)               \(grouped(figures.rawParse.median)) items/s (spread \(fixed(figures.rawParse.spreadPercent, 0))%); addPage / (a) = \(fixed(figures.addPageToRawParse, 2))x; (b) / (a) = \(fixed(figures.previousToRawParse * 100, 1))%")
+        say("     scan only                   \(grouped(figures.scanOnly.median)) items/s: the scanner's share of addPage \(fixed(figures.addPage.median / figures.scanOnly.median * 100, 0))%")
+        say("     fetcher, in-memory (c)      \(grouped(figures.fetcherInMemory.median)) items/s (8 segments on 2 cores; CPU \(fixed(figures.fetcherCPUMilliseconds, 1)) ms a run)")
+        if let rollups = figures.fetcherRollupsMilliseconds {
+            say("     fetcher from rollups (c')   \(fixed(rollups.median, 1)) ms a run, in memory (CPU \(fixed(figures.fetcherRollupsCPUMilliseconds ?? 0, 1)) ms)")
         }
-        let decoder = JSONDecoder()
-        let started = clock.now
-        var decoded = 0
-        for page in pages { decoded &+= (try? decoder.decode(LegacyQueryPage.self, from: Data(page)))?.items.count ?? 0 }
-        let decoderTime = clock.now - started
-        precondition(decoded == items.count, "JSONDecoder decoded \(decoded) items, the wire decoder \(items.count)")
-        let count = Double(items.count)
-        return (count / rowBest.seconds, count / addBest.seconds, count / decoderTime.seconds)
+        say("     report: \(grouped(Double(figures.reportBytes))) bytes; (b), addPage, (c)\(figures.fetcherRollupsMilliseconds == nil ? "" : " and (c')") \(figures.reportsIdentical ? "byte-identical" : "DIFFER"); totals \(figures.verified ? "match the items" : "DO NOT MATCH")")
+        for problem in figures.problems { say("     PROBLEM: \(problem)") }
+    }
+}
+
+/// The report path's data set (parts 4 and 5): 30 days of 3,000 items a day, ending 2026-11-30.
+enum ReportSetup {
+    static let lastDay = CivilDate(year: 2026, month: 11, day: 30)
+    static let perDay = 3_000
+    static let days = 30
+    static let seed: UInt64 = 20261130
+    static let decoderRuns = 5
+    static var firstDay: CivilDate { lastDay.adding(days: -(days - 1)) }
+
+    /// The store of the month's items, the month's totals and those of the week from
+    /// `weekStart`; the table itself is dropped once the store holds its items.
+    static func store(weekStart: CivilDate) -> (ReplayStore, month: ExpectedTotals, week: ExpectedTotals) {
+        let table = UsageTable(firstDay: firstDay, days: days, perDay: perDay, seed: seed)
+        return (
+            ReplayStore(items: table.allItems),
+            ExpectedTotals(table.items(from: firstDay, through: lastDay)),
+            ExpectedTotals(table.items(from: weekStart, through: lastDay))
+        )
+    }
+}
+
+extension ReportBench {
+    static let onlyFlag = "--decoder-only"
+
+    /// Part 4 on its own (`--decoder-only`): its lines, then its figures as JSON.
+    static func standalone() async -> Never {
+        say("ai-usage-bench \(onlyFlag): part 4 alone (\(Machine.buildConfiguration) build); load average \(Machine.currentLoadAverage())")
+        let (store, month, _) = ReportSetup.store(weekStart: ReportSetup.lastDay)
+        let pages = monthPages(store, start: ReportSetup.firstDay, end: ReportSetup.lastDay)
+        do {
+            let figures = try await run(pages, store: store, expected: month, start: ReportSetup.firstDay, end: ReportSetup.lastDay, runs: ReportSetup.decoderRuns)
+            show(figures)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            say(String(decoding: try encoder.encode(figures), as: UTF8.self))
+            exit(figures.verified && figures.reportsIdentical ? 0 : 1)
+        } catch {
+            say("FAILED: \(error)")
+            exit(1)
+        }
     }
 }

@@ -3,12 +3,12 @@ import AIUsageReports
 import DynamoDB
 import Foundation
 
-/// One stored usage item as the report path sees it: the full item (what a table holds, and
-/// what DynamoDB counts against a page's 1 MB), and the attributes the report's
-/// `ProjectionExpression` asks for (what a Query page carries).
+/// One stored usage item as the report path sees it: the full item, as `MetricItemCodec` writes
+/// it (every key and index attribute, `environment`, `user_id`, `error`, …: what a table holds,
+/// what DynamoDB counts against a page's 1 MB, and what compaction reads), with what the report
+/// must add up to.
 struct UsageItem {
     var full: Item
-    var projected: Item
     /// The GSI2 sort key, `COST#<date>#<service>`, and the table keys: the order of a GSI2 Query.
     var indexSortKey: String
     var partitionKey: String
@@ -25,20 +25,14 @@ struct UsageItem {
 /// workload, about a third of them in the older camelCase generation.
 ///
 /// The older generation (`costUSD`, `totalTokens` or only `inputTokens`/`outputTokens`,
-/// `apiCalls` or none at all, a timestamp without a zone and, for some, no `date`/`hour`)
-/// exercises every fallback `UsageRow` has. Every item stands for one API call, so the report's
-/// `total_api_calls` must equal the number of items served.
+/// `apiCalls` or none at all, `userId`, a timestamp without a zone and, for some, no
+/// `date`/`hour`) exercises every fallback the report has. Every item stands for one API call, so
+/// the report's `total_api_calls` must equal the number of items.
 struct UsageTable {
     let firstDay: CivilDate
     let days: Int
     /// `items[d]`: the items of day `firstDay + d`, in GSI2 order.
     let items: [[UsageItem]]
-
-    /// The attributes the report projects (`UsageFetcher.projected`, both generations).
-    static let projectedNames: Set<String> = [
-        "cost_usd", "costUSD", "total_tokens", "totalTokens", "input_tokens", "inputTokens", "output_tokens", "outputTokens",
-        "api_calls", "apiCalls", "date", "hour", "timestamp", "service", "model", "operation",
-    ]
 
     init(firstDay: CivilDate, days: Int, perDay: Int, seed: UInt64) {
         self.firstDay = firstDay
@@ -60,6 +54,9 @@ struct UsageTable {
 
     var lastDay: CivilDate { firstDay.adding(days: days - 1) }
 
+    /// Every item, in GSI2 order.
+    var allItems: [UsageItem] { Array(items.joined()) }
+
     /// The items of the days `first` … `last` (inclusive), in GSI2 order.
     func items(from first: CivilDate, through last: CivilDate) -> [UsageItem] {
         let start = max(0, first.daysSinceEpoch - firstDay.daysSinceEpoch)
@@ -79,10 +76,8 @@ struct UsageTable {
         }
         let legacy = random.chance(35)
         if legacy { makeLegacy(&item, metric: metric, random: &random) }
-        let projected = item.filter { projectedNames.contains($0.key) }
         return UsageItem(
             full: item,
-            projected: projected,
             indexSortKey: item["GSI2SK"]?.string ?? "",
             partitionKey: item["PK"]?.string ?? "",
             sortKey: item["SK"]?.string ?? "",
@@ -144,24 +139,16 @@ struct UsageTable {
     }
 }
 
-/// One Query response page, as DynamoDB would send it: the JSON bytes and their CRC-32.
-struct ResponsePage: Sendable {
-    var body: [UInt8]
-    var crc32: UInt32
-    var items: Int
-    /// The `SK` of its `LastEvaluatedKey` (nil on the last page).
-    var lastSortKey: String?
-}
-
-/// What one segment's Query returns: the pages in order, and the page that follows each key.
-struct SegmentPages: Sendable {
-    var from: String
-    var to: String
-    var pages: [ResponsePage]
-    /// `LastEvaluatedKey.SK` of page i → i + 1.
-    var next: [String: Int]
-    var items: Int
-    var bytes: Int
+/// The attribute names the report path projects. `ReportFields` is internal to AIUsageReports,
+/// so the bench spells them out; a drift shows up as a report that does not add up.
+enum ReportNames {
+    /// What a report reads (both generations): `ReportFields.names`.
+    static let report = [
+        "cost_usd", "costUSD", "total_tokens", "totalTokens", "input_tokens", "inputTokens", "output_tokens", "outputTokens",
+        "api_calls", "apiCalls", "date", "hour", "timestamp", "service", "model", "operation",
+    ]
+    /// What compaction reads besides: `ReportFields.rollupNames`.
+    static let rollup = ["environment", "user_id", "userId", "GSI1PK", "error"]
 }
 
 /// The answer a range's Query traffic must add up to.
@@ -171,84 +158,26 @@ struct ExpectedTotals: Sendable {
     var cost: ExactDecimal
     var tokens: Int
     var legacy: Int
+
+    init(_ items: [UsageItem]) {
+        self.items = 0
+        apiCalls = 0
+        cost = .zero
+        tokens = 0
+        legacy = 0
+        for item in items {
+            self.items += 1
+            apiCalls += item.apiCalls
+            cost += item.cost
+            tokens += item.tokens
+            if item.legacy { legacy += 1 }
+        }
+    }
 }
 
-enum PageBuilder {
-    /// DynamoDB stops a page once it has read 1 MB of items (their full size, before projection).
-    static let pageLimitBytes = 1_048_576
-
-    /// `items` (in GSI2 order) cut into pages the way DynamoDB cuts a Query: as many items as
-    /// fit in 1 MB of stored size, `LastEvaluatedKey` on every page but the last.
-    static func pages(_ items: [UsageItem]) -> [ResponsePage] {
-        var pages: [ResponsePage] = []
-        var start = 0
-        while start < items.count || (start == 0 && pages.isEmpty) {
-            var end = start
-            var size = 0
-            while end < items.count, end == start || size + items[end].storedSize <= pageLimitBytes {
-                size += items[end].storedSize
-                end += 1
-            }
-            let isLast = end >= items.count
-            let body = pageJSON(items[start..<end], lastKey: isLast ? nil : items[end - 1])
-            pages.append(ResponsePage(
-                body: body, crc32: CRC32.checksum(body), items: end - start,
-                lastSortKey: isLast ? nil : items[end - 1].sortKey
-            ))
-            start = end
-            if items.isEmpty { break }
-        }
-        return pages
-    }
-
-    /// The pages of one segment of a GSI2 range Query (`COST#<first>` … `COST#<last>#~`).
-    static func segment(_ table: UsageTable, from first: CivilDate, to last: CivilDate) -> SegmentPages {
-        let pages = pages(table.items(from: first, through: last))
-        var next: [String: Int] = [:]
-        for (index, page) in pages.enumerated() { if let key = page.lastSortKey { next[key] = index + 1 } }
-        return SegmentPages(
-            from: "COST#\(first.text)", to: "COST#\(last.text)#~", pages: pages, next: next,
-            items: pages.reduce(0) { $0 + $1.items }, bytes: pages.reduce(0) { $0 + $1.body.count }
-        )
-    }
-
-    static func expected(_ items: [UsageItem]) -> ExpectedTotals {
-        var totals = ExpectedTotals(items: 0, apiCalls: 0, cost: .zero, tokens: 0, legacy: 0)
-        for item in items {
-            totals.items += 1
-            totals.apiCalls += item.apiCalls
-            totals.cost += item.cost
-            totals.tokens += item.tokens
-            if item.legacy { totals.legacy += 1 }
-        }
-        return totals
-    }
-
-    // MARK: - DynamoDB JSON
-
-    static func pageJSON(_ items: ArraySlice<UsageItem>, lastKey: UsageItem?) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(items.count * 420 + 256)
-        out.append(contentsOf: #"{"Items":["#.utf8)
-        var first = true
-        for item in items {
-            if !first { out.append(UInt8(ascii: ",")) }
-            first = false
-            writeItem(item.projected, into: &out)
-        }
-        out.append(contentsOf: #"],"Count":\#(items.count),"ScannedCount":\#(items.count)"#.utf8)
-        if let lastKey {
-            out.append(contentsOf: #","LastEvaluatedKey":"#.utf8)
-            let key: Item = [
-                "GSI2PK": .s(MetricItemCodec.costIndexPartition), "GSI2SK": .s(lastKey.indexSortKey),
-                "PK": .s(lastKey.partitionKey), "SK": .s(lastKey.sortKey),
-            ]
-            writeItem(key, into: &out)
-        }
-        out.append(UInt8(ascii: "}"))
-        return out
-    }
-
+/// DynamoDB's JSON form of items, written the way the bench's pages have always been written:
+/// attributes in name order, numbers as strings.
+enum DynamoJSON {
     static func writeItem(_ item: Item, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
         var first = true

@@ -765,15 +765,19 @@ func spawnToExit(_ path: String) -> Double? {
     return (clock.now - started).seconds * 1000
 }
 
-/// `posix_spawn` with stdin/stdout/stderr on /dev/null, a clean signal mask and no arguments
-/// (as Lambda starts a bootstrap).
-func spawnQuietly(_ path: String, environment: [String: String]) -> Result<pid_t, FakeFailure> {
+/// `posix_spawn` with stdin/stdout/stderr on /dev/null (stderr into `errorPath` when given), a
+/// clean signal mask and no arguments (as Lambda starts a bootstrap).
+func spawnQuietly(_ path: String, environment: [String: String], errorPath: String? = nil) -> Result<pid_t, FakeFailure> {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    if let errorPath {
+        posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    } else {
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    }
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }

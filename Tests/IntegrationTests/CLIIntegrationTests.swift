@@ -123,13 +123,23 @@ import Testing
             #expect(first.status == 0, "\(first.stderr)")
             #expect(first.stdout.hasPrefix("Seeded 120 metrics over 3 days from 2026-11-01 into \(table)"))
             #expect(first.stderr.isEmpty)  // no progress bar in a pipe
-            #expect(try await itemCount(table) == 120)
+            // The seeded days are closed, so seed compacts them: per day one dirty marker (left by
+            // the writes) and one manifest, plus one item per group.
+            let rollupLine = try #require(first.stdout.split(separator: "\n").first { $0.hasPrefix("Rollups ") })
+            #expect(rollupLine.contains("2026-11-01..2026-11-03 in \(table): 3 days written, 0 unchanged, 0 still open (120 raw items read, "))
+            let groups = try #require(Int(rollupLine.split(separator: "raw items read, ").last?.split(separator: " ").first ?? ""))
+            #expect(groups >= 3)
+            let afterFirst = 120 + groups + 3 + 3
+            #expect(try await itemCount(table) == afterFirst)
             let again = try await run(["seed", "--table", table, "--start", "2026-11-01", "--days", "3", "--per-day", "40", "--seed", "7"])
             #expect(again.status == 0)
-            #expect(try await itemCount(table) == 120)
-            let other = try await run(["seed", "--table", table, "--start", "2026-11-01", "--days", "1", "--per-day", "10", "--seed", "8"])
+            #expect(again.stdout.contains(": 0 days written, 3 unchanged, 0 still open (120 raw items read, \(groups) groups)"))
+            #expect(try await itemCount(table) == afterFirst)
+            // Without compaction the day's marker (already there) is rewritten, so only the 10 metrics are new.
+            let other = try await run(["seed", "--table", table, "--start", "2026-11-01", "--days", "1", "--per-day", "10", "--seed", "8", "--no-rollup"])
             #expect(other.status == 0)
-            #expect(try await itemCount(table) == 130)
+            #expect(!other.stdout.contains("Rollups "))
+            #expect(try await itemCount(table) == afterFirst + 10)
 
             let badDate = try await run(["seed", "--table", table, "--start", "2026-02-30"])
             #expect(badDate.status != 0)
