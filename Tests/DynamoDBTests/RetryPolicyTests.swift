@@ -2,6 +2,7 @@ import CurlHTTP
 @testable import DynamoDB
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct RetryPolicyTests {
     let put = PutItemInput(tableName: "t", item: ["PK": .s("a"), "SK": .s("b")])
@@ -179,5 +180,25 @@ import Testing
         #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
         #expect(CRC32.checksum([UInt8]()) == 0)
         #expect(CRC32.checksum(Array("{}".utf8)) == 2_745_614_147)
+    }
+
+    /// The sliced loop (eight bytes a step, then the tail) against the bitwise definition, for
+    /// every length 0 … 300 (every tail length, many whole steps) and from unaligned starts; a
+    /// non-contiguous sequence takes the byte loop and agrees too.
+    @Test func slicedEqualsBitwiseAtEveryLengthAndOffset() {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let bytes: [UInt8] = (0..<310).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: state >> 56)
+        }
+        for offset in 0..<8 {
+            for length in 0...300 {
+                let slice = Array(bytes[offset..<(offset + length)])
+                #expect(CRC32.checksum(slice) == IndependentCRC32.of(slice), "offset \(offset), length \(length)")
+                #expect(CRC32.checksum(bytes[offset..<(offset + length)]) == IndependentCRC32.of(slice))
+            }
+        }
+        let lazy = bytes.lazy.map { $0 }.filter { _ in true }
+        #expect(CRC32.checksum(lazy) == IndependentCRC32.of(bytes))
     }
 }

@@ -180,6 +180,31 @@ private let fuzzSeeds: [String] = [
 ]
 
 @Suite struct JSONScannerTests {
+    /// Strings are stepped over eight plain bytes at a time. Every byte that needs a second look
+    /// (quote, backslash escape, control characters, DEL's neighbour, UTF-8 lead and stray
+    /// continuation bytes), at every position 0 … 24 of a string, must be seen exactly as the
+    /// parser sees it: strings of 0 … 40 bytes, so each word boundary and the tail are crossed.
+    @Test func stringsReadEightBytesAtATimeSeeEverySpecialByte() {
+        let specials: [[UInt8]] = [
+            [0x22], Array(#"\n"#.utf8), Array(#"\u00e9"#.utf8), Array(#"\q"#.utf8), [0x5C], [0x00], [0x1F], [0x20], [0x7F],
+            [0xC3, 0xA9], [0xE2, 0x82, 0xAC], [0xF0, 0x9F, 0x98, 0x80], [0x80], [0xC3], [0xFF],
+        ]
+        for length in 0...40 {
+            let plain = Array(repeating: UInt8(ascii: "a"), count: length)
+            expectAgreement(Array("[\"".utf8) + plain + Array("\"]".utf8))
+            for position in 0...min(length, 24) {
+                for special in specials {
+                    var text = plain
+                    text.insert(contentsOf: special, at: position)
+                    expectAgreement(Array("[\"".utf8) + text + Array("\"]".utf8))
+                    expectAgreement(Array("{\"".utf8) + text + Array("\": 1}".utf8))
+                }
+            }
+            // Unterminated at every length: the scan must stop at the buffer's end.
+            expectAgreement(Array("[\"".utf8) + plain)
+        }
+    }
+
     @Test func validTextsAreRebuiltExactly() throws {
         for text in validTexts {
             let bytes = Array(text.utf8)

@@ -218,8 +218,8 @@ private final class Server: @unchecked Sendable {
 }
 
 /// A bitwise CRC-32, written apart from the client's table-driven one so each checks the other.
-enum IndependentCRC32 {
-    static func of(_ bytes: [UInt8]) -> UInt32 {
+public enum IndependentCRC32 {
+    public static func of(_ bytes: [UInt8]) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF
         for byte in bytes {
             crc ^= UInt32(byte)

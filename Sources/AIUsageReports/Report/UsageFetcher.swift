@@ -59,56 +59,100 @@ public struct UsageFetcher: Sendable {
 
     /// Fetches and aggregates every matching item of the query's range. `today` (UTC) decides
     /// which days are still open.
+    ///
+    /// Two rounds of at most `concurrency` reads in flight: first the closed days' rollups (in
+    /// segments of whole days, each folded as it streams) together with the open days' raw items;
+    /// then raw items for any closed day the rollups could not answer.
     public func aggregate(_ query: UsageQuery, today: CivilDate) async throws(DynamoDBError) -> Outcome {
         var outcome = Outcome(aggregate: UsageAggregate(levels: query.aggregation))
+        let lastClosed = min(query.end, RollupKeys.lastClosedDay(today: today))
+        let days = query.end.daysSinceEpoch - query.start.daysSinceEpoch + 1
         var covered: Set<CivilDate> = []
-        let lastClosed = RollupKeys.lastClosedDay(today: today)
-        if usesRollups, RollupGroup.canAnswer(query), query.start <= min(query.end, lastClosed) {
-            let last = min(query.end, lastClosed)
-            var days: [String: RollupDay] = [:]
-            outcome.rollup = try await source.readRollups(from: query.start, to: last) { (reader: inout WireItem) throws(WireDecodingError) in
-                var item: Item = [:]
-                try reader.decodeRest(into: &item)
-                RollupDay.add(item, to: &days)
-            }
-            for (text, day) in days.sorted(by: { $0.key < $1.key }) where day.isClean {
-                guard let date = CivilDate(text), date >= query.start, date <= last else { continue }
-                covered.insert(date)
-                for group in day.currentGroups where group.matches(query) { group.fold(into: &outcome.aggregate) }
-            }
+        guard usesRollups, RollupGroup.canAnswer(query), query.start <= lastClosed else {
+            try await run(rawReads(query, excluding: []), query: query, into: &outcome, covered: &covered)
+            outcome.rawDays = days
+            return outcome
         }
+        var closed: Set<CivilDate> = []
+        for day in query.start.daysSinceEpoch...lastClosed.daysSinceEpoch { closed.insert(CivilDate(daysSinceEpoch: day)) }
+        let rollupQuery = UsageQuery(start: query.start, end: lastClosed)
+        var reads = Self.segments(of: rollupQuery, concurrency: concurrency).map { Read.rollups(first: $0.first, last: $0.last) }
+        reads += rawReads(query, excluding: closed)
+        try await run(reads, query: query, into: &outcome, covered: &covered)
         outcome.rollupDays = covered.count
-
-        let segments = Self.segments(of: query, excluding: covered, concurrency: concurrency)
-        outcome.rawDays = segments.reduce(0) { $0 + $1.last.daysSinceEpoch - $1.first.daysSinceEpoch + 1 }
-        let partitions = source.rawPartitions(for: query)
-        var tasks: [(first: CivilDate, last: CivilDate, partition: String)] = []
-        for segment in segments {
-            for partition in partitions { tasks.append((segment.first, segment.last, partition)) }
+        // The closed days the rollups could not answer (none once compaction has run).
+        var answered = covered
+        if lastClosed < query.end {
+            for day in lastClosed.daysSinceEpoch + 1...query.end.daysSinceEpoch { answered.insert(CivilDate(daysSinceEpoch: day)) }
         }
+        var none: Set<CivilDate> = []
+        try await run(rawReads(query, excluding: answered), query: query, into: &outcome, covered: &none)
+        outcome.rawDays = days - covered.count
+        return outcome
+    }
+
+    /// One read: a segment of the rollup partition, or a segment of one raw partition.
+    enum Read {
+        case rollups(first: CivilDate, last: CivilDate)
+        case raw(first: CivilDate, last: CivilDate, partition: String)
+    }
+
+    /// The raw reads of the query's days not in `excluding`: segments × partitions.
+    private func rawReads(_ query: UsageQuery, excluding: Set<CivilDate>) -> [Read] {
+        let partitions = source.rawPartitions(for: query)
+        var reads: [Read] = []
+        for segment in Self.segments(of: query, excluding: excluding, concurrency: concurrency) {
+            for partition in partitions { reads.append(.raw(first: segment.first, last: segment.last, partition: partition)) }
+        }
+        return reads
+    }
+
+    /// Runs `reads` with at most `concurrency` in flight, merging each part as it finishes.
+    private func run(
+        _ reads: [Read], query: UsageQuery, into outcome: inout Outcome, covered: inout Set<CivilDate>
+    ) async throws(DynamoDBError) {
+        guard !reads.isEmpty else { return }
         let levels = query.aggregation
         let source = self.source
+        let concurrency = self.concurrency
+        struct Part: Sendable {
+            var aggregate: UsageAggregate
+            var count: ReadCount
+            var isRollup: Bool
+            var covered: [CivilDate]
+        }
         do {
-            try await withThrowingTaskGroup(of: (UsageAggregate, ReadCount).self) { group in
+            try await withThrowingTaskGroup(of: Part.self) { group in
                 var next = 0
                 func startNext() {
-                    guard next < tasks.count else { return }
-                    let task = tasks[next]
+                    guard next < reads.count else { return }
+                    let read = reads[next]
                     next += 1
                     group.addTask {
-                        var aggregate = UsageAggregate(levels: levels)
-                        let count = try await source.readRaw(query, partition: task.partition, from: task.first, to: task.last) {
-                            (reader: inout WireItem) throws(WireDecodingError) in
-                            let fields = try ReportFields.read(&reader)
-                            fields.fold(into: &aggregate, reader)
+                        switch read {
+                        case .rollups(let first, let last):
+                            var stream = RollupStream(query: query, from: first, to: last)
+                            let count = try await source.readRollups(from: first, to: last) { (reader: inout WireItem) throws(WireDecodingError) in
+                                try stream.add(&reader)
+                            }
+                            stream.finish()
+                            return Part(aggregate: stream.aggregate, count: count, isRollup: true, covered: stream.covered)
+                        case .raw(let first, let last, let partition):
+                            var aggregate = UsageAggregate(levels: levels)
+                            let count = try await source.readRaw(query, partition: partition, from: first, to: last) {
+                                (reader: inout WireItem) throws(WireDecodingError) in
+                                let fields = try ReportFields.read(&reader)
+                                fields.fold(into: &aggregate, reader)
+                            }
+                            return Part(aggregate: aggregate, count: count, isRollup: false, covered: [])
                         }
-                        return (aggregate, count)
                     }
                 }
-                for _ in 0..<min(concurrency, tasks.count) { startNext() }
-                while let (part, count) = try await group.next() {
-                    outcome.aggregate.merge(part)
-                    outcome.raw += count
+                for _ in 0..<min(concurrency, reads.count) { startNext() }
+                while let part = try await group.next() {
+                    outcome.aggregate.merge(part.aggregate)
+                    if part.isRollup { outcome.rollup += part.count } else { outcome.raw += part.count }
+                    covered.formUnion(part.covered)
                     startNext()
                 }
             }
@@ -117,7 +161,6 @@ public struct UsageFetcher: Sendable {
         } catch {
             throw DynamoDBError(kind: .invalidResponse, code: "UnexpectedError", message: "\(error)", operation: "Query")
         }
-        return outcome
     }
 
     /// The days of the query's range not in `covered`, as contiguous runs cut into at most

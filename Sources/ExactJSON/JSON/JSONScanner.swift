@@ -326,7 +326,16 @@ public struct JSONScanner {
         let start = offset
         var escaped = false
         let count = bytes.count
+        // Bytes before this offset are known to hold one that needs the byte loop.
+        var slowUntil = offset
         while offset < count {
+            if offset >= slowUntil, count - offset >= 8, let base = bytes.baseAddress {
+                if Self.isPlainWord(UnsafeRawPointer(base + offset).loadUnaligned(as: UInt64.self)) {
+                    offset += 8
+                    continue
+                }
+                slowUntil = offset + 8
+            }
             let byte = bytes[offset]
             if byte == UInt8(ascii: "\"") {
                 offset += 1
@@ -344,6 +353,19 @@ public struct JSONScanner {
             }
         }
         throw JSONParseError(kind: .unterminatedString, offset: quote, message: "unterminated string")
+    }
+
+    /// Whether none of eight string bytes needs a second look: no `"`, no `\\`, no control
+    /// character, nothing outside ASCII (SWAR: a byte's high bit is set in the mask exactly when
+    /// the first such byte is found; bytes after it may be flagged too, which only sends them to
+    /// the byte loop).
+    @inline(__always)
+    private static func isPlainWord(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let flagged = ((word &- ones &* 0x20) & ~word) | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | word
+        return flagged & (ones &* 0x80) == 0
     }
 
     /// Validates one escape from its backslash (at `offset`) and steps over it.
