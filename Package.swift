@@ -51,7 +51,8 @@ let package = Package(
         .target(name: "AIUsageAPI", dependencies: ["AIUsageReports", "AIUsage", "DynamoDB", "CurlHTTP"], swiftSettings: strict),
         .target(name: "LambdaRuntime", dependencies: ["CurlHTTP"], swiftSettings: strict),
         // The Lambda entry point: no SwiftNIO, no ArgumentParser, no full Foundation.
-        .executableTarget(name: "bootstrap", dependencies: ["LambdaRuntime", "AIUsageAPI", "AIUsage"], swiftSettings: strict),
+        .target(name: "CMallocTuning"),
+        .executableTarget(name: "bootstrap", dependencies: ["LambdaRuntime", "AIUsageAPI", "AIUsage", "CMallocTuning"], swiftSettings: strict),
         .target(
             name: "LambdaEmulator",
             dependencies: [
