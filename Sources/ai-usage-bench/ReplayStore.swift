@@ -194,9 +194,14 @@ final class ReplayStore: Sendable {
         )
     }
 
-    /// The rollup Query of days `first` … `last`.
+    /// The rollup Query of days `first` … `last` (`DAY#`: markers, manifests, summary groups).
     static func rollupRequest(from first: CivilDate, to last: CivilDate) -> Request {
         Request(kind: .rollup, partition: RollupKeys.partition, from: RollupKeys.dayPrefix(first.text), to: RollupKeys.dayEnd(last.text))
+    }
+
+    /// The fine-group Query of days `first` … `last` (`FINE#`).
+    static func fineRollupRequest(from first: CivilDate, to last: CivilDate) -> Request {
+        Request(kind: .rollup, partition: RollupKeys.partition, from: RollupKeys.finePrefix(first.text), to: RollupKeys.fineEnd(last.text))
     }
 
     private static func firstIndex(_ items: [Stored], where predicate: (Position) -> Bool) -> Int {

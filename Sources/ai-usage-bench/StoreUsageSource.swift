@@ -40,6 +40,13 @@ struct StoreUsageSource: UsageSource {
         try read(ReplayStore.rollupRequest(from: first, to: last), item: item)
     }
 
+    func readFineRollups(
+        from first: CivilDate, to last: CivilDate,
+        item: (inout WireItem) throws(WireDecodingError) -> Void
+    ) async throws(DynamoDBError) -> ReadCount {
+        try read(ReplayStore.fineRollupRequest(from: first, to: last), item: item)
+    }
+
     func write(_ requests: [WriteRequest]) async throws(DynamoDBError) {
         store.apply(requests)
     }

@@ -68,7 +68,8 @@ struct RollupCommand: AsyncParsableCommand {
         let count = { (result: RollupCompactor.DayOutcome.Result) in outcomes.filter { $0.result == result }.count }
         let dirty = outcomes.filter(\.stillDirty).map(\.day.text)
         var text = "Rollups \(first)..\(last) in \(try table.tableName()): \(count(.written)) days written, \(count(.unchanged)) unchanged, \(count(.open)) still open"
-        text += " (\(outcomes.reduce(0) { $0 + $1.rawItems }) raw items read, \(outcomes.reduce(0) { $0 + $1.groups }) groups)"
+        text += " (\(outcomes.reduce(0) { $0 + $1.rawItems }) raw items read, \(outcomes.reduce(0) { $0 + $1.groups }) groups, "
+            + "\(outcomes.reduce(0) { $0 + $1.summaryGroups }) summary groups)"
         if !dirty.isEmpty { text += "; still dirty (a late write under 15 minutes old): \(dirty.joined(separator: ", "))" }
         return text
     }

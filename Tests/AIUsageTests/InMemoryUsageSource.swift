@@ -62,7 +62,20 @@ final class InMemoryUsageSource: UsageSource, Sendable {
         from first: CivilDate, to last: CivilDate,
         item: (inout WireItem) throws(WireDecodingError) -> Void
     ) async throws(DynamoDBError) -> ReadCount {
-        let low = RollupKeys.dayPrefix(first.text), high = RollupKeys.dayEnd(last.text)
+        try serveRollups(from: RollupKeys.dayPrefix(first.text), to: RollupKeys.dayEnd(last.text), item: item)
+    }
+
+    func readFineRollups(
+        from first: CivilDate, to last: CivilDate,
+        item: (inout WireItem) throws(WireDecodingError) -> Void
+    ) async throws(DynamoDBError) -> ReadCount {
+        try serveRollups(from: RollupKeys.finePrefix(first.text), to: RollupKeys.fineEnd(last.text), item: item)
+    }
+
+    /// The rollup partition's items with sort keys `low` … `high`, in sort-key order.
+    private func serveRollups(
+        from low: String, to high: String, item: (inout WireItem) throws(WireDecodingError) -> Void
+    ) throws(DynamoDBError) -> ReadCount {
         let selected = state.withLock { state in
             state.items.values.filter { item in
                 guard item["PK"]?.string == RollupKeys.partition, let sk = item["SK"]?.string else { return false }

@@ -124,18 +124,22 @@ import Testing
             #expect(first.stdout.hasPrefix("Seeded 120 metrics over 3 days from 2026-11-01 into \(table)"))
             #expect(first.stderr.isEmpty)  // no progress bar in a pipe
             // The seeded days are closed, so seed compacts them: per day one dirty marker (left by
-            // the writes) and one manifest, plus one item per group.
+            // the writes) and one manifest, plus one item per group and per summary group.
             let rollupLine = try #require(first.stdout.split(separator: "\n").first { $0.hasPrefix("Rollups ") })
             #expect(rollupLine.contains("2026-11-01..2026-11-03 in \(table): 3 days written, 0 unchanged, 0 still open (120 raw items read, "))
-            let groups = try #require(Int(rollupLine.split(separator: "raw items read, ").last?.split(separator: " ").first ?? ""))
-            #expect(groups >= 3)
-            let afterFirst = 120 + groups + 3 + 3
+            let counts = rollupLine.split(separator: "raw items read, ").last?.split(separator: " ") ?? []
+            let groups = try #require(counts.count >= 4 ? Int(counts[0]) : nil)
+            let summaries = try #require(counts.count >= 4 ? Int(counts[2]) : nil)
+            // Summary groups merge fine ones (no environment or user), so there are fewer, and at
+            // least one a day.
+            #expect(summaries >= 3 && summaries < groups)
+            let afterFirst = 120 + groups + summaries + 3 + 3
             #expect(try await itemCount(table) == afterFirst)
             let again = try await run(["seed", "--table", table, "--start", "2026-11-01", "--days", "3", "--per-day", "40", "--seed", "7"])
             #expect(again.status == 0)
             // The same items again: each day's marker has a new token, so its manifest is rewritten
             // to record it, over the very same groups.
-            #expect(again.stdout.contains(": 3 days written, 0 unchanged, 0 still open (120 raw items read, \(groups) groups)"))
+            #expect(again.stdout.contains(": 3 days written, 0 unchanged, 0 still open (120 raw items read, \(groups) groups, \(summaries) summary groups)"))
             #expect(try await itemCount(table) == afterFirst)
             // Without compaction the day's marker (already there) is rewritten, so only the 10 metrics are new.
             let other = try await run(["seed", "--table", table, "--start", "2026-11-01", "--days", "1", "--per-day", "10", "--seed", "8", "--no-rollup"])

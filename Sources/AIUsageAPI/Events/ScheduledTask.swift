@@ -34,6 +34,7 @@ struct ScheduledTask {
                     .init(key: "result", value: .string(outcome.result.rawValue)),
                     .init(key: "raw_items", value: .number(outcome.rawItems)),
                     .init(key: "groups", value: .number(outcome.groups)),
+                    .init(key: "summary_groups", value: .number(outcome.summaryGroups)),
                     .init(key: "still_dirty", value: .bool(outcome.stillDirty)),
                 ])
             })),

@@ -4,13 +4,16 @@ import DynamoDB
 /// Answers a `UsageQuery` from a `UsageSource`: closed, clean, compacted days from their
 /// rollups, every other day from raw items, the same answer to the last digit either way.
 ///
-/// 1. Rollups, when the query's filters are rollup dimensions (no `job_id` or `batch_id`): one
-///    read of the rollup partition for the range's closed days (today and yesterday are never
-///    read from rollups). A day counts only when `RollupDay.isClean`; its groups that match the
-///    filters are folded in.
+/// 1. Rollups, when the query's filters are rollup dimensions (no `job_id` or `batch_id`): the
+///    range's closed days (today and yesterday are never read from rollups), in segments of whole
+///    days, each streamed through a `RollupStream`: the summary groups (`DAY#` range) when there
+///    is no environment or user filter, else the markers and manifests then the fine groups
+///    (`FINE#` range). A day counts only when it is clean; its groups that match the filters are
+///    folded in.
 /// 2. Raw items for the other days: contiguous runs of them, cut into at most `concurrency`
 ///    segments, each read from every raw partition (the original key and each shard's), run in
-///    parallel, each page folded as it arrives; the parts merge exactly.
+///    parallel with the rollup reads, each page folded as it arrives; the parts merge exactly.
+///    Closed days the rollups could not answer are read from raw items afterwards.
 public struct UsageFetcher: Sendable {
     public let source: any UsageSource
     /// Reads in flight at once (segments × partitions).
@@ -131,9 +134,22 @@ public struct UsageFetcher: Sendable {
                     group.addTask {
                         switch read {
                         case .rollups(let first, let last):
-                            var stream = RollupStream(query: query, from: first, to: last)
-                            let count = try await source.readRollups(from: first, to: last) { (reader: inout WireItem) throws(WireDecodingError) in
-                                try stream.add(&reader)
+                            var count: ReadCount
+                            var stream: RollupStream
+                            if RollupGroup.summariesAnswer(query) {
+                                stream = RollupStream(query: query, from: first, to: last, level: .summary)
+                                count = try await source.readRollups(from: first, to: last) { (reader: inout WireItem) throws(WireDecodingError) in
+                                    try stream.add(&reader)
+                                }
+                            } else {
+                                // The markers and manifests, then the fine groups.
+                                stream = RollupStream(query: query, from: first, to: last, level: .fine)
+                                count = try await source.readRollups(from: first, to: last) { (reader: inout WireItem) throws(WireDecodingError) in
+                                    try stream.addHeader(&reader)
+                                }
+                                count += try await source.readFineRollups(from: first, to: last) { (reader: inout WireItem) throws(WireDecodingError) in
+                                    try stream.add(&reader)
+                                }
                             }
                             stream.finish()
                             return Part(aggregate: stream.aggregate, count: count, isRollup: true, covered: stream.covered)

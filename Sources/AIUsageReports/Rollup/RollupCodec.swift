@@ -3,27 +3,53 @@ import DynamoDB
 
 /// Rollup items: a group's sums, a day's manifest, and how a day's items are read back.
 ///
-/// A group item: `PK = AI_USAGE_ROLLUP`, `SK = DAY#<day>#G#<fnv64 of the key>`, `TYPE =
-/// AIUsageRollup`, `day`, `digest` (the manifest's), the key's present dimensions (`date`,
-/// `service`, `model`, `operation`, `environment`, `user_id`, `userId`, `indexed_service`),
-/// the sums (`items`, `api_calls`, `total_tokens`, `input_tokens`, `output_tokens`, `cost_usd`,
-/// `errors`, `invalid_items`) and `hours`: `HH=items,calls,tokens,cost` for each hour with items,
-/// joined by `;` (`24` for items without an hour).
+/// A group item: `PK = AI_USAGE_ROLLUP`, `SK = FINE#<day>#G#<fnv64 of the key>` (a fine group)
+/// or `DAY#<day>#C#<fnv64 of the key>` (a summary group: its key has no environment or user),
+/// `TYPE = AIUsageRollup`, `day`, `digest` (the manifest's), the key's present dimensions
+/// (`date`, `service`, `model`, `operation`, `environment`, `user_id`, `userId`,
+/// `indexed_service`), the sums (`items`, `api_calls`, `total_tokens`, `input_tokens`,
+/// `output_tokens`, `cost_usd`, `errors`, `invalid_items`) and `hours`:
+/// `HH=items,calls,tokens,cost` for each hour with items, joined by `;` (`24` for items without
+/// an hour).
 ///
-/// The manifest (`SK = DAY#<day>#0MANIFEST`, `TYPE = AIUsageRollupManifest`): `groups`,
-/// `digest` (FNV-1a 64 over every group's sort key and sums, in sort-key order), `items`,
-/// `invalid_items`, `version`, and `cleared_token`: the dirty marker's token this compaction saw
-/// settled, if any.
+/// The manifest (`SK = DAY#<day>#0MANIFEST`, `TYPE = AIUsageRollupManifest`): `groups` (fine),
+/// `summary_groups`, `digest` (FNV-1a 64 over every group's sort key and sums, both levels, in
+/// sort-key order), `items`, `invalid_items`, `version`, and `cleared_token`: the dirty marker's
+/// token this compaction saw settled, if any. A manifest of another `version` is not trusted
+/// (the day is read from raw items until compacted again).
 enum RollupCodec {
     static let groupType = "AIUsageRollup"
     static let manifestType = "AIUsageRollupManifest"
-    static let version = 1
+    static let version = 2
+
+    /// The two levels of groups.
+    enum Level: Sendable {
+        /// By every dimension (`FINE#` keys).
+        case fine
+        /// Without environment and user (`DAY#…#C#` keys).
+        case summary
+
+        /// The level a group's sort key names; `nil` for any other key.
+        init?(sortKey: String) {
+            if sortKey.hasPrefix("FINE#") {
+                self = .fine
+            } else if sortKey.hasPrefix("DAY#"), sortKey.utf8.count > 16, sortKey.utf8.dropFirst(14).starts(with: "#C#".utf8) {
+                self = .summary
+            } else {
+                return nil
+            }
+        }
+    }
 
     private static let dimensionNames = ["date", "service", "model", "operation", "environment", "user_id", "userId", "indexed_service"]
 
-    /// The sort key of a group.
-    static func sortKey(_ group: RollupGroup, day: String) -> String {
-        RollupKeys.groupKey(day, hash: FNV1a.hex64(group.key.canonical))
+    /// The sort key of a group at `level`.
+    static func sortKey(_ group: RollupGroup, day: String, level: Level) -> String {
+        let hash = FNV1a.hex64(group.key.canonical)
+        switch level {
+        case .fine: return RollupKeys.fineGroupKey(day, hash: hash)
+        case .summary: return RollupKeys.summaryGroupKey(day, hash: hash)
+        }
     }
 
     /// The text of a group's sums that the digest covers.
@@ -64,10 +90,12 @@ enum RollupCodec {
     }
 
     /// The manifest item of a day.
-    static func manifest(day: String, groups: Int, digest: String, items: Int, invalidItems: Int, clearedToken: String?) -> Item {
+    static func manifest(
+        day: String, groups: Int, summaryGroups: Int, digest: String, items: Int, invalidItems: Int, clearedToken: String?
+    ) -> Item {
         var item: Item = [
             "PK": .s(RollupKeys.partition), "SK": .s(RollupKeys.manifestKey(day)), "TYPE": .s(manifestType),
-            "day": .s(day), "groups": .number(groups), "digest": .s(digest), "items": .number(items),
+            "day": .s(day), "groups": .number(groups), "summary_groups": .number(summaryGroups), "digest": .s(digest), "items": .number(items),
             "invalid_items": .number(invalidItems), "version": .number(version),
         ]
         if let clearedToken { item["cleared_token"] = .s(clearedToken) }
@@ -103,29 +131,33 @@ enum RollupCodec {
     }
 }
 
-/// What the rollup partition says about one day.
+/// What the rollup partition says about one day (both ranges: `DAY#` and `FINE#`).
 struct RollupDay {
     var dirtyToken: String?
     var manifestDigest: String?
+    var manifestVersion: Int?
     var manifestGroups = 0
+    var manifestSummaryGroups = 0
     var clearedToken: String?
-    /// Groups read, with their sort keys and the digest they were written under.
-    var groups: [(sortKey: String, digest: String, group: RollupGroup)] = []
+    /// Groups read, with their sort keys, levels and the digest they were written under.
+    var groups: [(sortKey: String, level: RollupCodec.Level, digest: String, group: RollupGroup)] = []
     /// Sort keys of items that claim to be groups but could not be read.
     var malformed: [String] = []
 
-    /// Whether the day may be answered from its groups: compacted, not dirty since, and every
-    /// group of the manifest's digest present and readable.
+    /// Whether the day may be answered from its groups: compacted by this version, not dirty
+    /// since, and every group of the manifest's digest present and readable, at both levels.
     var isClean: Bool {
-        guard let digest = manifestDigest, malformed.isEmpty else { return false }
+        guard let digest = manifestDigest, manifestVersion == RollupCodec.version, malformed.isEmpty else { return false }
         if let dirtyToken, dirtyToken != clearedToken { return false }
-        return groups.filter { $0.digest == digest }.count == manifestGroups
+        let current = groups.filter { $0.digest == digest }
+        return current.filter { $0.level == .fine }.count == manifestGroups
+            && current.filter { $0.level == .summary }.count == manifestSummaryGroups
     }
 
-    /// The groups of the manifest's digest.
-    var currentGroups: [RollupGroup] {
+    /// The groups of the manifest's digest at `level`.
+    func currentGroups(_ level: RollupCodec.Level) -> [RollupGroup] {
         guard let digest = manifestDigest else { return [] }
-        return groups.filter { $0.digest == digest }.map(\.group)
+        return groups.filter { $0.digest == digest && $0.level == level }.map(\.group)
     }
 
     /// Sorts one rollup-partition item into its day; `false` when it is not one of ours.
@@ -137,12 +169,14 @@ struct RollupDay {
         case RollupCodec.manifestType:
             var state = days[day, default: RollupDay()]
             state.manifestDigest = item["digest"]?.string
+            state.manifestVersion = item["version"]?.numberText.flatMap { Int($0) }
             state.manifestGroups = item["groups"]?.numberText.flatMap { Int($0) } ?? -1
+            state.manifestSummaryGroups = item["summary_groups"]?.numberText.flatMap { Int($0) } ?? -1
             state.clearedToken = item["cleared_token"]?.string
             days[day] = state
         case RollupCodec.groupType:
-            if let group = RollupCodec.group(item), let digest = item["digest"]?.string {
-                days[day, default: RollupDay()].groups.append((sortKey, digest, group))
+            if let level = RollupCodec.Level(sortKey: sortKey), let group = RollupCodec.group(item), let digest = item["digest"]?.string {
+                days[day, default: RollupDay()].groups.append((sortKey, level, digest, group))
             } else {
                 days[day, default: RollupDay()].malformed.append(sortKey)
             }

@@ -2,7 +2,8 @@ import AIUsage
 import DynamoDB
 
 /// Compacts closed days into rollups: for each day, one item per group of its raw items (see
-/// `RollupGroup`), then the day's manifest.
+/// `RollupGroup`), one per summary group (the same without environment and user), then the
+/// day's manifest.
 ///
 /// Idempotent: the items written are a deterministic function of the day's raw items (sort keys
 /// and a digest from the groups' contents, no timestamps), and a day whose manifest already has
@@ -57,7 +58,9 @@ public struct RollupCompactor: Sendable {
         public var day: CivilDate
         public var result: Result
         public var rawItems: Int
+        /// Fine groups, and summary groups.
         public var groups: Int
+        public var summaryGroups = 0
         /// Whether the day is still dirty afterwards (its marker has not settled yet).
         public var stillDirty: Bool
     }
@@ -96,9 +99,16 @@ public struct RollupCompactor: Sendable {
             }
             RollupDay.add(item, to: &existing)
         }
+        _ = try await source.readFineRollups(from: day, to: day) { (reader: inout WireItem) throws(WireDecodingError) in
+            var item: Item = [:]
+            try reader.decodeRest(into: &item)
+            RollupDay.add(item, to: &existing)
+        }
         let state = existing[dayText] ?? RollupDay()
         if !force, state.isClean {
-            return DayOutcome(day: day, result: .unchanged, rawItems: 0, groups: state.manifestGroups, stillDirty: false)
+            return DayOutcome(
+                day: day, result: .unchanged, rawItems: 0, groups: state.manifestGroups, summaryGroups: state.manifestSummaryGroups, stillDirty: false
+            )
         }
 
         // The day's raw items, grouped.
@@ -151,16 +161,31 @@ public struct RollupCompactor: Sendable {
             throw DynamoDBError(kind: .invalidResponse, code: "RollupOverflow", message: "\(overflow): left to raw reads", operation: "Query")
         }
 
+        // The summaries: the fine groups without environment and user.
+        var summaries: [RollupGroup.Key: RollupGroup] = [:]
+        for group in groups.values {
+            let key = group.summaryKey
+            var summary = summaries[key] ?? RollupGroup(key: key)
+            guard summary.add(group) else {
+                throw DynamoDBError(kind: .invalidResponse, code: "RollupOverflow", message: "the sums of \(dayText) overflow: left to raw reads", operation: "Query")
+            }
+            summaries[key] = summary
+        }
+
         // The new rollup, deterministic.
         var keyed: [(sortKey: String, group: RollupGroup)] = []
         var sortKeys: Set<String> = []
-        for group in groups.values {
-            let sortKey = RollupCodec.sortKey(group, day: dayText)
-            guard sortKeys.insert(sortKey).inserted else {
-                throw DynamoDBError(kind: .invalidResponse, code: "RollupKeyCollision", message: "two groups of \(dayText) hash to \(sortKey): left to raw reads", operation: "BatchWriteItem")
+        for (level, list) in [(RollupCodec.Level.fine, Array(groups.values)), (.summary, Array(summaries.values))] {
+            for group in list {
+                let sortKey = RollupCodec.sortKey(group, day: dayText, level: level)
+                guard sortKeys.insert(sortKey).inserted else {
+                    throw DynamoDBError(kind: .invalidResponse, code: "RollupKeyCollision", message: "two groups of \(dayText) hash to \(sortKey): left to raw reads", operation: "BatchWriteItem")
+                }
+                keyed.append((sortKey, group))
             }
-            keyed.append((sortKey, group))
         }
+        let fineCount = groups.count
+        let summaryCount = summaries.count
         let digest = RollupCodec.digest(keyed)
         let settled = marker.flatMap { marker -> String? in
             guard let text = marker.markedAt, let markedAt = UTCTimestamp(iso8601: text),
@@ -171,9 +196,9 @@ public struct RollupCompactor: Sendable {
         let stillDirty = marker != nil && marker?.token != clearedToken
 
         let current = state.groups.filter { $0.digest == digest }
-        if state.manifestDigest == digest, state.manifestGroups == keyed.count, current.count == keyed.count,
-           state.malformed.isEmpty, state.clearedToken == clearedToken {
-            return DayOutcome(day: day, result: .unchanged, rawItems: rawItems, groups: keyed.count, stillDirty: stillDirty)
+        if state.manifestDigest == digest, state.manifestVersion == RollupCodec.version, state.manifestGroups == fineCount,
+           state.manifestSummaryGroups == summaryCount, current.count == keyed.count, state.malformed.isEmpty, state.clearedToken == clearedToken {
+            return DayOutcome(day: day, result: .unchanged, rawItems: rawItems, groups: fineCount, summaryGroups: summaryCount, stillDirty: stillDirty)
         }
 
         // Groups first, stale ones deleted, the manifest last: a reader trusts the day only once
@@ -186,9 +211,10 @@ public struct RollupCompactor: Sendable {
         }
         if !requests.isEmpty { try await source.write(requests) }
         let manifest = RollupCodec.manifest(
-            day: dayText, groups: keyed.count, digest: digest, items: rawItems, invalidItems: invalidItems, clearedToken: clearedToken
+            day: dayText, groups: fineCount, summaryGroups: summaryCount, digest: digest, items: rawItems, invalidItems: invalidItems,
+            clearedToken: clearedToken
         )
         try await source.write([.put(manifest)])
-        return DayOutcome(day: day, result: .written, rawItems: rawItems, groups: keyed.count, stillDirty: stillDirty)
+        return DayOutcome(day: day, result: .written, rawItems: rawItems, groups: fineCount, summaryGroups: summaryCount, stillDirty: stillDirty)
     }
 }

@@ -12,6 +12,8 @@ struct RollupFields {
     var token: WireAttribute?
     // A manifest's.
     var groups: WireAttribute?
+    var summaryGroups: WireAttribute?
+    var version: WireAttribute?
     var clearedToken: WireAttribute?
     // A group's dimensions.
     var date: WireAttribute?
@@ -46,7 +48,7 @@ struct RollupFields {
             case 6:
                 if item.matches(name, "digest") { fields.digest = attribute } else if item.matches(name, "errors") { fields.errors = attribute } else if item.matches(name, "userId") { fields.userIdCamel = attribute } else if item.matches(name, "groups") { fields.groups = attribute }
             case 7:
-                if item.matches(name, "service") { fields.service = attribute } else if item.matches(name, "user_id") { fields.userId = attribute }
+                if item.matches(name, "service") { fields.service = attribute } else if item.matches(name, "user_id") { fields.userId = attribute } else if item.matches(name, "version") { fields.version = attribute }
             case 9:
                 if item.matches(name, "operation") { fields.operation = attribute }
             case 11:
@@ -55,6 +57,8 @@ struct RollupFields {
                 if item.matches(name, "input_tokens") { fields.inputTokens = attribute }
             case 13:
                 if item.matches(name, "output_tokens") { fields.outputTokens = attribute } else if item.matches(name, "invalid_items") { fields.invalidItems = attribute } else if item.matches(name, "cleared_token") { fields.clearedToken = attribute }
+            case 14:
+                if item.matches(name, "summary_groups") { fields.summaryGroups = attribute }
             case 15:
                 if item.matches(name, "indexed_service") { fields.indexedService = attribute }
             default:
@@ -75,6 +79,13 @@ struct RollupFields {
             if bytes.elementsEqual("AIUsageRollupDirty".utf8) { return .dirty }
             return .other
         }
+    }
+
+    /// The level a group's sort key names, as `RollupCodec.Level(sortKey:)` reads it.
+    static func level(ofSortKey bytes: UnsafeBufferPointer<UInt8>) -> RollupCodec.Level? {
+        if bytes.starts(with: "FINE#".utf8) { return .fine }
+        if bytes.starts(with: "DAY#".utf8), bytes.count > 16, bytes.dropFirst(14).starts(with: "#C#".utf8) { return .summary }
+        return nil
     }
 
     /// The text of an `S` (empty included), as `AttributeValue.string` reads it.

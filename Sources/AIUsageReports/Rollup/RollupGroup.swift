@@ -12,6 +12,9 @@ import DynamoDB
 /// job and model, as many rollups as raw items for batch-heavy days; a job or batch filter reads
 /// raw items instead (and the scoped reports of GSI3 are small by nature).
 public struct RollupGroup: Sendable, Hashable {
+    /// Equal and hashed by the bytes of its names, as DynamoDB compares them (`String`'s `==`
+    /// would merge canonically equivalent names, such as `é` and `e` + U+0301, that the raw path
+    /// keeps apart).
     public struct Key: Sendable, Hashable {
         public var date: String?
         public var service: String?
@@ -25,6 +28,31 @@ public struct RollupGroup: Sendable, Hashable {
 
         /// The dimensions in a fixed order, for the canonical text.
         var fields: [String?] { [date, service, model, operation, environment, userId, userIdCamel, indexedService] }
+
+        public static func == (a: Key, b: Key) -> Bool {
+            zip(a.fields, b.fields).allSatisfy { Self.sameBytes($0, $1) }
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            for field in fields {
+                if let field {
+                    hasher.combine(1 as UInt8)
+                    hasher.combine(field.utf8.count)
+                    for byte in field.utf8 { hasher.combine(byte) }
+                } else {
+                    hasher.combine(0 as UInt8)
+                }
+            }
+        }
+
+        /// Whether two names are the same bytes (both absent counts as the same).
+        static func sameBytes(_ a: String?, _ b: String?) -> Bool {
+            switch (a, b) {
+            case (nil, nil): true
+            case (let a?, let b?): a.utf8.elementsEqual(b.utf8)
+            default: false
+            }
+        }
 
         /// A text naming the key exactly: each field `0` when absent, else `1` and its bytes,
         /// separated by U+001F.
@@ -71,17 +99,57 @@ public struct RollupGroup: Sendable, Hashable {
     /// Whether the group's items match the query's filters exactly as the raw Query's key and
     /// filter expression would (`nil`: the query has a filter rollups cannot answer).
     public func matches(_ query: UsageQuery) -> Bool {
-        if let service = query.service, key.indexedService != service { return false }
-        if let operation = query.operation, key.operation != operation { return false }
-        if let model = query.model, key.model != model { return false }
-        if let environment = query.environment, key.environment != environment { return false }
-        if let user = query.userId, key.userId != user, key.userIdCamel != user { return false }
+        // Byte for byte, as DynamoDB's filter compares.
+        if let service = query.service, !Key.sameBytes(key.indexedService, service) { return false }
+        if let operation = query.operation, !Key.sameBytes(key.operation, operation) { return false }
+        if let model = query.model, !Key.sameBytes(key.model, model) { return false }
+        if let environment = query.environment, !Key.sameBytes(key.environment, environment) { return false }
+        if let user = query.userId, !Key.sameBytes(key.userId, user), !Key.sameBytes(key.userIdCamel, user) { return false }
         return true
     }
 
     /// Whether rollups can answer `query`: no job or batch filter.
     public static func canAnswer(_ query: UsageQuery) -> Bool {
         query.jobId == nil && query.batchId == nil
+    }
+
+    /// Whether the summary groups can answer `query`: no environment or user filter either.
+    public static func summariesAnswer(_ query: UsageQuery) -> Bool {
+        canAnswer(query) && query.environment == nil && query.userId == nil
+    }
+
+    /// The key of the summary group this group folds into: the same without environment and user.
+    public var summaryKey: Key {
+        var key = self.key
+        key.environment = nil
+        key.userId = nil
+        key.userIdCamel = nil
+        return key
+    }
+
+    /// Adds `other`'s sums to this group's; `false` (nothing changed) when a sum would overflow.
+    mutating func add(_ other: RollupGroup) -> Bool {
+        var merged = self
+        for (hour, sums) in other.hours {
+            var into = merged.hours[hour] ?? Hour()
+            let (items, o1) = into.items.addingReportingOverflow(sums.items)
+            let (calls, o2) = into.calls.addingReportingOverflow(sums.calls)
+            let (tokens, o3) = into.tokens.addingReportingOverflow(sums.tokens)
+            guard !o1, !o2, !o3, let cost = into.cost.adding(sums.cost) else { return false }
+            into = Hour(items: items, calls: calls, tokens: tokens, cost: cost)
+            merged.hours[hour] = into
+        }
+        let (input, o4) = merged.inputTokens.addingReportingOverflow(other.inputTokens)
+        let (output, o5) = merged.outputTokens.addingReportingOverflow(other.outputTokens)
+        let (errors, o6) = merged.errors.addingReportingOverflow(other.errors)
+        let (invalid, o7) = merged.invalidItems.addingReportingOverflow(other.invalidItems)
+        guard !o4, !o5, !o6, !o7 else { return false }
+        merged.inputTokens = input
+        merged.outputTokens = output
+        merged.errors = errors
+        merged.invalidItems = invalid
+        self = merged
+        return true
     }
 
     /// Folds the group into a report's aggregate, as its raw items would have been.

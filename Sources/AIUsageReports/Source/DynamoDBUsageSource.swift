@@ -49,17 +49,24 @@ public struct DynamoDBUsageSource: UsageSource {
         from first: CivilDate, to last: CivilDate,
         item: (inout WireItem) throws(WireDecodingError) -> Void
     ) async throws(DynamoDBError) -> ReadCount {
-        let input = QueryInput(
+        try await read(rollupQuery(from: RollupKeys.dayPrefix(first.text), to: RollupKeys.dayEnd(last.text)), item: item)
+    }
+
+    public func readFineRollups(
+        from first: CivilDate, to last: CivilDate,
+        item: (inout WireItem) throws(WireDecodingError) -> Void
+    ) async throws(DynamoDBError) -> ReadCount {
+        try await read(rollupQuery(from: RollupKeys.finePrefix(first.text), to: RollupKeys.fineEnd(last.text)), item: item)
+    }
+
+    /// The rollup partition's sort keys `low` … `high`.
+    private func rollupQuery(from low: String, to high: String) -> QueryInput {
+        QueryInput(
             tableName: tableName,
             keyConditionExpression: "PK = :pk AND SK BETWEEN :from AND :to",
-            expressionAttributeValues: [
-                ":pk": .s(RollupKeys.partition),
-                ":from": .s(RollupKeys.dayPrefix(first.text)),
-                ":to": .s(RollupKeys.dayEnd(last.text)),
-            ],
+            expressionAttributeValues: [":pk": .s(RollupKeys.partition), ":from": .s(low), ":to": .s(high)],
             limit: pageLimit
         )
-        return try await read(input, item: item)
     }
 
     public func readDay(

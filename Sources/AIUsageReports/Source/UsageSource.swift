@@ -19,9 +19,16 @@ public protocol UsageSource: Sendable {
         item: (inout WireItem) throws(WireDecodingError) -> Void
     ) async throws(DynamoDBError) -> ReadCount
 
-    /// Reads the rollup partition's items of days `first` … `last` (markers, manifests, groups)
-    /// in sort-key order.
+    /// Reads the rollup partition's `DAY#` items of days `first` … `last` (markers, manifests,
+    /// summary groups) in sort-key order.
     func readRollups(
+        from first: CivilDate, to last: CivilDate,
+        item: (inout WireItem) throws(WireDecodingError) -> Void
+    ) async throws(DynamoDBError) -> ReadCount
+
+    /// Reads the rollup partition's `FINE#` items (fine groups) of days `first` … `last` in
+    /// sort-key order.
+    func readFineRollups(
         from first: CivilDate, to last: CivilDate,
         item: (inout WireItem) throws(WireDecodingError) -> Void
     ) async throws(DynamoDBError) -> ReadCount
