@@ -1124,3 +1124,34 @@ private let undocumentedStricterEdits: [RollupStreamEdit] = [
         }
     }
 }
+
+// MARK: - The reference's folding (what `UsageFetcher` did before the stream)
+
+extension RollupDay {
+    /// The groups of the manifest's digest at `level`.
+    func currentGroups(_ level: RollupCodec.Level) -> [RollupGroup] {
+        guard let digest = manifestDigest else { return [] }
+        return groups.filter { $0.digest == digest && $0.level == level }.map(\.group)
+    }
+}
+
+extension RollupGroup {
+    /// Folds the group into a report's aggregate, as its raw items would have been.
+    func fold(into aggregate: inout UsageAggregate) {
+        aggregate.rejectItems(invalidItems, reason: invalidItems > 0
+            ? UsageRow.Invalid(attribute: "rollup", held: "\(invalidItems) items", problem: "unreadable items counted by compaction")
+            : nil)
+        guard !hours.isEmpty else { return }
+        let date = aggregate.nameId(key.date)
+        let service = aggregate.nameId(key.service)
+        let model = aggregate.nameId(key.model)
+        let operation = aggregate.nameId(key.operation)
+        for hour in hours.keys.sorted() {
+            let sums = hours[hour]!
+            aggregate.add(
+                UsageAggregate.CellKey(date: date, hour: hour, service: service, model: model, operation: operation),
+                cost: sums.cost, tokens: sums.tokens, calls: sums.calls, items: sums.items
+            )
+        }
+    }
+}

@@ -150,9 +150,9 @@ struct ReportFields {
         text.hasEscapes ? ExactDecimal(item.string(text)) : ExactDecimal(utf8: item.raw(text))
     }
 
-    /// 1 to 18 ASCII digits, else `nil`.
+    /// 1 to 18 ASCII digits as a number, else `nil` (rollups read their counts with it too).
     @inline(__always)
-    private static func plainCount(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+    static func plainCount(_ bytes: some Collection<UInt8>) -> Int? {
         guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
         var value = 0
         for byte in bytes {

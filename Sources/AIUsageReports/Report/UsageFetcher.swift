@@ -70,9 +70,8 @@ public struct UsageFetcher: Sendable {
         var outcome = Outcome(aggregate: UsageAggregate(levels: query.aggregation))
         let lastClosed = min(query.end, RollupKeys.lastClosedDay(today: today))
         let days = query.end.daysSinceEpoch - query.start.daysSinceEpoch + 1
-        var covered: Set<CivilDate> = []
         guard usesRollups, RollupGroup.canAnswer(query), query.start <= lastClosed else {
-            try await run(rawReads(query, excluding: []), query: query, into: &outcome, covered: &covered)
+            try await run(rawReads(query, excluding: []), query: query, into: &outcome)
             outcome.rawDays = days
             return outcome
         }
@@ -81,15 +80,14 @@ public struct UsageFetcher: Sendable {
         let rollupQuery = UsageQuery(start: query.start, end: lastClosed)
         var reads = Self.segments(of: rollupQuery, concurrency: concurrency).map { Read.rollups(first: $0.first, last: $0.last) }
         reads += rawReads(query, excluding: closed)
-        try await run(reads, query: query, into: &outcome, covered: &covered)
+        let covered = try await run(reads, query: query, into: &outcome)
         outcome.rollupDays = covered.count
         // The closed days the rollups could not answer (none once compaction has run).
         var answered = covered
         if lastClosed < query.end {
             for day in lastClosed.daysSinceEpoch + 1...query.end.daysSinceEpoch { answered.insert(CivilDate(daysSinceEpoch: day)) }
         }
-        var none: Set<CivilDate> = []
-        try await run(rawReads(query, excluding: answered), query: query, into: &outcome, covered: &none)
+        try await run(rawReads(query, excluding: answered), query: query, into: &outcome)
         outcome.rawDays = days - covered.count
         return outcome
     }
@@ -110,11 +108,12 @@ public struct UsageFetcher: Sendable {
         return reads
     }
 
-    /// Runs `reads` with at most `concurrency` in flight, merging each part as it finishes.
-    private func run(
-        _ reads: [Read], query: UsageQuery, into outcome: inout Outcome, covered: inout Set<CivilDate>
-    ) async throws(DynamoDBError) {
-        guard !reads.isEmpty else { return }
+    /// Runs `reads` with at most `concurrency` in flight, merging each part as it finishes;
+    /// returns the days the rollup reads answered.
+    @discardableResult
+    private func run(_ reads: [Read], query: UsageQuery, into outcome: inout Outcome) async throws(DynamoDBError) -> Set<CivilDate> {
+        var covered: Set<CivilDate> = []
+        guard !reads.isEmpty else { return covered }
         let levels = query.aggregation
         let source = self.source
         let concurrency = self.concurrency
@@ -177,6 +176,7 @@ public struct UsageFetcher: Sendable {
         } catch {
             throw DynamoDBError(kind: .invalidResponse, code: "UnexpectedError", message: "\(error)", operation: "Query")
         }
+        return covered
     }
 
     /// The days of the query's range not in `covered`, as contiguous runs cut into at most

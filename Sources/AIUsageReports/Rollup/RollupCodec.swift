@@ -31,9 +31,16 @@ enum RollupCodec {
 
         /// The level a group's sort key names; `nil` for any other key.
         init?(sortKey: String) {
-            if sortKey.hasPrefix("FINE#") {
+            var text = sortKey
+            guard let level = text.withUTF8({ Level(sortKey: $0) }) else { return nil }
+            self = level
+        }
+
+        /// The same, from the key's bytes: `FINE#…`, or `DAY#<10-byte date>#C#…`.
+        init?(sortKey bytes: some Collection<UInt8>) {
+            if bytes.starts(with: "FINE#".utf8) {
                 self = .fine
-            } else if sortKey.hasPrefix("DAY#"), sortKey.utf8.count > 16, sortKey.utf8.dropFirst(14).starts(with: "#C#".utf8) {
+            } else if bytes.starts(with: "DAY#".utf8), bytes.dropFirst(14).starts(with: "#C#".utf8) {
                 self = .summary
             } else {
                 return nil
@@ -152,12 +159,6 @@ struct RollupDay {
         let current = groups.filter { $0.digest == digest }
         return current.filter { $0.level == .fine }.count == manifestGroups
             && current.filter { $0.level == .summary }.count == manifestSummaryGroups
-    }
-
-    /// The groups of the manifest's digest at `level`.
-    func currentGroups(_ level: RollupCodec.Level) -> [RollupGroup] {
-        guard let digest = manifestDigest else { return [] }
-        return groups.filter { $0.digest == digest && $0.level == level }.map(\.group)
     }
 
     /// Sorts one rollup-partition item into its day; `false` when it is not one of ours.

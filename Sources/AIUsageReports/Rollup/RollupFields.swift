@@ -81,13 +81,6 @@ struct RollupFields {
         }
     }
 
-    /// The level a group's sort key names, as `RollupCodec.Level(sortKey:)` reads it.
-    static func level(ofSortKey bytes: UnsafeBufferPointer<UInt8>) -> RollupCodec.Level? {
-        if bytes.starts(with: "FINE#".utf8) { return .fine }
-        if bytes.starts(with: "DAY#".utf8), bytes.count > 16, bytes.dropFirst(14).starts(with: "#C#".utf8) { return .summary }
-        return nil
-    }
-
     /// The text of an `S` (empty included), as `AttributeValue.string` reads it.
     static func string(_ value: WireAttribute?, _ item: WireItem) -> String? {
         guard let value, value.type == .s, let span = value.text else { return nil }
@@ -104,19 +97,7 @@ struct RollupFields {
     /// (`Int(text)`, at least 0) less a sign; `nil` otherwise.
     static func count(_ value: WireAttribute?, _ item: WireItem) -> Int? {
         guard let value, value.type == .n, let span = value.text else { return nil }
-        return ReportFields.withBytes(span, item) { digits($0[...]) }
-    }
-
-    /// 1 to 18 ASCII digits as a number, else `nil`.
-    static func digits(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Int? {
-        guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
-        var value = 0
-        for byte in bytes {
-            let digit = byte &- 0x30
-            guard digit < 10 else { return nil }
-            value = value &* 10 &+ Int(digit)
-        }
-        return value
+        return ReportFields.withBytes(span, item) { ReportFields.plainCount($0) }
     }
 
     /// One entry of `hours`.
@@ -147,13 +128,13 @@ struct RollupFields {
 
     /// `HH=items,calls,tokens,cost`.
     private static func hourEntry(_ text: Slice<UnsafeBufferPointer<UInt8>>) -> HourSums? {
-        guard let equals = text.firstIndex(of: UInt8(ascii: "=")), let hour = digits(text[text.startIndex..<equals]), hour <= 24 else { return nil }
+        guard let equals = text.firstIndex(of: UInt8(ascii: "=")), let hour = ReportFields.plainCount(text[text.startIndex..<equals]), hour <= 24 else { return nil }
         var start = equals + 1
         /// The count before the next comma, moving `start` past it.
         func field() -> Int? {
             guard let comma = text[start...].firstIndex(of: UInt8(ascii: ",")) else { return nil }
             defer { start = comma + 1 }
-            return digits(text[start..<comma])
+            return ReportFields.plainCount(text[start..<comma])
         }
         guard let items = field(), let calls = field(), let tokens = field(),
               let cost = ExactDecimal(utf8: UnsafeBufferPointer(rebasing: text[start...])), !cost.isNegative else { return nil }

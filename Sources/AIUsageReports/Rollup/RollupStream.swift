@@ -120,7 +120,7 @@ struct RollupStream {
         case .group:
             // A group whose key names no level, or the other one, is not ours to read: as for
             // `RollupDay` (malformed), the day is left to raw items.
-            let groupLevel = ReportFields.withBytes(sortKeySpan, item) { RollupFields.level(ofSortKey: $0) }
+            let groupLevel = ReportFields.withBytes(sortKeySpan, item) { RollupCodec.Level(sortKey: $0) }
             if groupLevel == level { addGroup(fields, item) } else { current!.unusable = true }
         case .dirty, .manifest:
             // A marker or manifest among the fine groups: not where compaction writes them.
@@ -180,10 +180,10 @@ struct RollupStream {
             if !wellFormed { current!.unusable = true }
             return
         }
-        let date = Self.nameId(fields.date, item, &aggregate)
-        let service = Self.nameId(fields.service, item, &aggregate)
-        let model = Self.nameId(fields.model, item, &aggregate)
-        let operation = Self.nameId(fields.operation, item, &aggregate)
+        let date = ReportFields.nameId(fields.date, item, &aggregate)
+        let service = ReportFields.nameId(fields.service, item, &aggregate)
+        let model = ReportFields.nameId(fields.model, item, &aggregate)
+        let operation = ReportFields.nameId(fields.operation, item, &aggregate)
         var day = current!
         current = nil  // the cells grow in place, not in a copy
         let before = day.cells.count
@@ -209,11 +209,6 @@ struct RollupStream {
         if let environment, !RollupFields.equals(fields.environment, environment, item) { return false }
         if let userId, !RollupFields.equals(fields.userId, userId, item), !RollupFields.equals(fields.userIdCamel, userId, item) { return false }
         return true
-    }
-
-    /// The id of a dimension (`unknown` when absent, empty or not an `S`).
-    private static func nameId(_ value: WireAttribute?, _ item: WireItem, _ aggregate: inout UsageAggregate) -> Int32 {
-        ReportFields.nameId(value, item, &aggregate)
     }
 
     /// Folds the current day in when it is clean and in range; either way it is finished.
