@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "AIUsage", targets: ["AIUsage"]),
         .library(name: "AIUsageTracker", targets: ["AIUsageTracker"]),
         .library(name: "AIUsageReports", targets: ["AIUsageReports"]),
+        .library(name: "AIUsageBudgets", targets: ["AIUsageBudgets"]),
         .library(name: "AIUsageAPI", targets: ["AIUsageAPI"]),
         .library(name: "LambdaRuntime", targets: ["LambdaRuntime"]),
         .library(name: "LambdaEmulator", targets: ["LambdaEmulator"]),
@@ -48,7 +49,13 @@ let package = Package(
         .target(name: "AIUsageTracker", dependencies: ["AIUsage", "DynamoDB", "CurlHTTP"], swiftSettings: strict),
         // Reports: queries, the UsageSource seam, the streaming aggregate, rollups.
         .target(name: "AIUsageReports", dependencies: ["AIUsage", "DynamoDB"], swiftSettings: strict),
-        .target(name: "AIUsageAPI", dependencies: ["AIUsageReports", "AIUsage", "DynamoDB", "CurlHTTP"], swiftSettings: strict),
+        // Budgets, threshold checks, the alert outbox and its delivery (signed webhooks, Slack).
+        .target(
+            name: "AIUsageBudgets",
+            dependencies: ["AIUsageReports", "AIUsage", "DynamoDB", "CurlHTTP", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .target(name: "AIUsageAPI", dependencies: ["AIUsageBudgets", "AIUsageReports", "AIUsage", "DynamoDB", "CurlHTTP"], swiftSettings: strict),
         .target(name: "LambdaRuntime", dependencies: ["CurlHTTP"], swiftSettings: strict),
         // The Lambda entry point: no SwiftNIO, no ArgumentParser, no full Foundation.
         .target(name: "CMallocTuning"),
@@ -66,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "ai-usage",
             dependencies: [
-                "AIUsage", "AIUsageTracker", "AIUsageReports", "AIUsageAPI", "DynamoDB", "CurlHTTP", "LambdaRuntime", "LambdaEmulator",
+                "AIUsage", "AIUsageTracker", "AIUsageReports", "AIUsageBudgets", "AIUsageAPI", "DynamoDB", "CurlHTTP", "LambdaRuntime", "LambdaEmulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -92,7 +99,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AIUsageTests",
-            dependencies: ["AIUsage", "AIUsageTracker", "AIUsageReports", "DynamoDB", "CurlHTTP", "SigV4", "TestSupport"],
+            dependencies: ["AIUsage", "AIUsageTracker", "AIUsageReports", "AIUsageBudgets", "DynamoDB", "CurlHTTP", "SigV4", "TestSupport"],
             exclude: ["Fixtures"],
             swiftSettings: strict
         ),
@@ -113,7 +120,7 @@ let package = Package(
         // Needs a DynamoDB-compatible server: `make test` starts one and exports its endpoint.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["DynamoDB", "CurlHTTP", "SigV4", "AIUsage", "AIUsageTracker", "AIUsageReports", "AIUsageAPI", "LambdaEmulator", "TestSupport"],
+            dependencies: ["DynamoDB", "CurlHTTP", "SigV4", "AIUsage", "AIUsageTracker", "AIUsageReports", "AIUsageBudgets", "AIUsageAPI", "LambdaEmulator", "TestSupport"],
             swiftSettings: strict
         ),
     ]

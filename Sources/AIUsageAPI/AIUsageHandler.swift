@@ -1,4 +1,5 @@
 import AIUsage
+import AIUsageBudgets
 import AIUsageReports
 import CurlHTTP
 import DynamoDB
@@ -18,12 +19,14 @@ import Synchronization
 /// 503 with `Retry-After` when it stays throttled or unreachable), plus one log line.
 public final class AIUsageHandler: Sendable {
     /// What the handler needs from its environment, or why it cannot have it.
-    private let setup: Result<UsageFetcher, ConfigurationProblem>
+    let setup: Result<Ready, ConfigurationProblem>
     private let cache: AnswerCache
-    private let today: @Sendable () -> CivilDate
-    private let log: @Sendable (String) -> Void
+    let today: @Sendable () -> CivilDate
+    /// The current instant, for budget checks (derived from `today` in tests that fix the day).
+    let now: @Sendable () -> UTCTimestamp
+    let log: @Sendable (String) -> Void
     /// How raw items spread over the index partitions (`AI_USAGE_INDEX_SHARDS`).
-    private let sharding: IndexSharding
+    let sharding: IndexSharding
     /// The closed days a scheduled rollup compacts, ending with the day before yesterday.
     private let rollupDays: Int
 
@@ -31,21 +34,39 @@ public final class AIUsageHandler: Sendable {
         var message: String
     }
 
+    /// A configured handler's parts.
+    struct Ready: Sendable {
+        var fetcher: UsageFetcher
+        var client: DynamoDBClient
+        var tableName: String
+        var alerts: AlertSettings
+        var alertTransport: any HTTPTransport
+        var standardOutput: @Sendable (String) -> Void
+    }
+
     /// - Parameters:
     ///   - environment: `DYNAMODB_TABLE_NAME`, the AWS variables (see `DynamoDBConfiguration`),
     ///     `AI_USAGE_QUERY_CONCURRENCY` (8), `AI_USAGE_CACHE_TTL_SECONDS` (900; 0 disables) and
     ///     `AI_USAGE_INDEX_SHARDS` (1), `AI_USAGE_ROLLUPS` (`on`; `off` reads raw items only) and
-    ///     `AI_USAGE_ROLLUP_DAYS` (7: the closed days a scheduled rollup compacts).
+    ///     `AI_USAGE_ROLLUP_DAYS` (7: the closed days a scheduled rollup compacts), and the alert
+    ///     settings of `AlertSettings` (`AI_USAGE_ALERT_CHANNELS`, `AI_USAGE_ALERT_SECRET`, …).
     ///   - client: a ready client (tests); by default one is built from `environment`.
-    ///   - today: the UTC day `end_date` defaults to.
+    ///   - alertTransport: how alerts are posted (tests); by default a libcurl client.
+    ///   - now: the current instant (budget checks).
+    ///   - today: the UTC day `end_date` defaults to; by default `now`'s day.
     ///   - log: where the one line per request goes (standard error by default).
+    ///   - standardOutput: where `stdout` alert channels write.
     public init(
         environment: [String: String],
         client: DynamoDBClient? = nil,
-        today: @escaping @Sendable () -> CivilDate = { UTCTimestamp.now().civilDate },
-        log: @escaping @Sendable (String) -> Void = AIUsageHandler.standardErrorLog
+        alertTransport: (any HTTPTransport)? = nil,
+        now: @escaping @Sendable () -> UTCTimestamp = { UTCTimestamp.now() },
+        today: (@Sendable () -> CivilDate)? = nil,
+        log: @escaping @Sendable (String) -> Void = AIUsageHandler.standardErrorLog,
+        standardOutput: @escaping @Sendable (String) -> Void = { print($0) }
     ) {
-        self.today = today
+        self.now = now
+        self.today = today ?? { now().civilDate }
         self.log = log
         self.sharding = (try? IndexSharding.fromEnvironment(environment).get()) ?? .single
         self.rollupDays = (try? Self.integer("AI_USAGE_ROLLUP_DAYS", in: environment, default: 7, range: 1...366).get()) ?? 7
@@ -88,14 +109,27 @@ public final class AIUsageHandler: Sendable {
             setup = .failure(ConfigurationProblem(message: problem.description))
             return
         }
+        let alerts: AlertSettings
+        switch AlertSettings.fromEnvironment(environment) {
+        case .success(let value): alerts = value
+        case .failure(let problem):
+            setup = .failure(ConfigurationProblem(message: problem.description))
+            return
+        }
+        let ready = { (client: DynamoDBClient) in
+            Ready(
+                fetcher: UsageFetcher(client: client, tableName: table, concurrency: concurrency, sharding: sharding, usesRollups: rollups),
+                client: client, tableName: table, alerts: alerts,
+                alertTransport: alertTransport ?? CurlHTTPClient(maxConnections: 2), standardOutput: standardOutput
+            )
+        }
         if let client {
-            setup = .success(UsageFetcher(client: client, tableName: table, concurrency: concurrency, sharding: sharding, usesRollups: rollups))
+            setup = .success(ready(client))
             return
         }
         do {
             let configuration = try DynamoDBConfiguration.fromEnvironment(environment)
-            let client = DynamoDBClient(configuration: configuration, transport: CurlHTTPClient(maxConnections: concurrency))
-            setup = .success(UsageFetcher(client: client, tableName: table, concurrency: concurrency, sharding: sharding, usesRollups: rollups))
+            setup = .success(ready(DynamoDBClient(configuration: configuration, transport: CurlHTTPClient(maxConnections: concurrency))))
         } catch {
             setup = .failure(ConfigurationProblem(message: error.message))
         }
@@ -139,8 +173,14 @@ public final class AIUsageHandler: Sendable {
             log("400 \(problem.description)")
             return (ProxyResponse.error(status: 400, message: problem.description).encoded(for: .restV1), false)
         }
-        if let task = ScheduledTask(event: json) {
+        switch ScheduledTask.recognise(json) {
+        case .task(let task):
             return await run(task, requestId: requestId ?? UUID().uuidString.lowercased())
+        case .unknown(let message):
+            log("400 \(message)")
+            return (ProxyResponse.error(status: 400, message: message).encoded(for: .restV1), true)
+        case .notScheduled:
+            break
         }
         do {
             let request = try EventDecoder.decode(json)
@@ -151,12 +191,28 @@ public final class AIUsageHandler: Sendable {
         }
     }
 
-    /// Runs a scheduled task: compaction of the recent closed days into rollups.
+    /// Runs a scheduled task: compaction, a budget check, or both (the classic scheduled event).
     private func run(_ task: ScheduledTask, requestId: String) async -> (body: [UInt8], failed: Bool) {
+        switch task.kind {
+        case .rollup: return await compact(task, requestId: requestId)
+        case .budgetCheck: return await checkBudgets(requestId: requestId)
+        case .rollupThenBudgetCheck:
+            let rollup = await compact(task, requestId: requestId)
+            let check = await checkBudgets(requestId: requestId)
+            let body = JSONValue.object([
+                .init(key: "rollup", value: (try? JSONValue.parse(rollup.body)) ?? .null),
+                .init(key: "budget_check", value: (try? JSONValue.parse(check.body)) ?? .null),
+            ]).serializedBytes()
+            return (body, rollup.failed || check.failed)
+        }
+    }
+
+    /// Compacts the recent closed days into rollups.
+    private func compact(_ task: ScheduledTask, requestId: String) async -> (body: [UInt8], failed: Bool) {
         let started = ContinuousClock.now
         let fetcher: UsageFetcher
         switch setup {
-        case .success(let ready): fetcher = ready
+        case .success(let ready): fetcher = ready.fetcher
         case .failure(let problem):
             log("rollup failed: \(PublicError.notConfigured.code) (request \(requestId)): \(problem.message)")
             return (task.failure(PublicError.notConfigured, requestId: requestId), true)
@@ -191,14 +247,23 @@ public final class AIUsageHandler: Sendable {
     }
 
     private func route(_ request: HTTPEvent, requestId: String) async -> ProxyResponse {
-        guard Route.aiUsage.matches(path: request.path) else {
-            return .error(status: 404, message: "no route for \(InputEcho.short(request.path)): the API answers GET /ai_usage")
+        let endpoint: Route
+        if let match = Route.all.first(where: { $0.matches(path: request.path) }) {
+            endpoint = match
+        } else {
+            return .error(status: 404, message: "no route for \(InputEcho.short(request.path)): the API answers GET \(Route.all.map(\.path).joined(separator: ", "))")
         }
         switch request.method {
         case "GET": break
         case "OPTIONS": return .noContent
         default:
             return .error(status: 405, message: "method \(InputEcho.short(request.method)) is not allowed: use GET", extraHeaders: [.init("Allow", "GET, OPTIONS")] + ProxyResponse.corsPreflightHeaders)
+        }
+        switch endpoint {
+        case .report: return await scopedReport(request, requestId: requestId)
+        case .trends: return await trends(request, requestId: requestId)
+        case .budgets: return await budgets(request, requestId: requestId)
+        default: break
         }
         let query: UsageQuery
         do {
@@ -208,7 +273,7 @@ public final class AIUsageHandler: Sendable {
         }
         let fetcher: UsageFetcher
         switch setup {
-        case .success(let ready): fetcher = ready
+        case .success(let ready): fetcher = ready.fetcher
         case .failure(let problem):
             log("500 \(PublicError.notConfigured.code) (request \(requestId)): \(problem.message)")
             return PublicError.notConfigured.response(requestId: requestId)

@@ -22,6 +22,14 @@ public struct Route: Sendable, Hashable {
 
     /// `GET /ai_usage`, the report.
     public static let aiUsage = Route("/ai_usage")
+    /// `GET /ai_usage/report`, a scoped report (job, batch, user or environment).
+    public static let report = Route("/ai_usage/report")
+    /// `GET /ai_usage/trends`.
+    public static let trends = Route("/ai_usage/trends")
+    /// `GET /ai_usage/budgets`: the budgets and where each subject stands.
+    public static let budgets = Route("/ai_usage/budgets")
+    /// Every route, the longest first (so `/ai_usage/report` is never taken for `/ai_usage`).
+    public static let all = [report, trends, budgets, aiUsage]
 
     /// Whether a request for `path` is for this route: `path` is the route, or ends with `/` and
     /// the route's segments, optionally followed by one `/`.

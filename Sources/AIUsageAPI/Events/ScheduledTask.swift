@@ -1,26 +1,53 @@
 import AIUsage
 import AIUsageReports
 
-/// A scheduled invocation: compact recent closed days into rollups.
+/// A scheduled invocation: compact recent closed days into rollups, check budgets, or both.
 ///
 /// Recognised events:
 /// - `{"ai_usage_task": "rollup"}`, optionally with `"from"` and `"to"` (`YYYY-MM-DD`): what
-///   the template's EventBridge Scheduler rule sends;
+///   the template's compaction schedule sends. Without dates, the task compacts the last
+///   `AI_USAGE_ROLLUP_DAYS` closed days;
+/// - `{"ai_usage_task": "budget_check"}`: what the template's budget schedule sends;
 /// - an EventBridge scheduled event (`"detail-type": "Scheduled Event"`, `"source":
-///   "aws.events"`), the classic rule's shape.
-/// Without dates, the task compacts the last `AI_USAGE_ROLLUP_DAYS` closed days.
+///   "aws.events"`), the classic rule's shape: compaction, then a budget check.
+/// Any other `ai_usage_task` is refused with the list of tasks.
 struct ScheduledTask {
+    enum Kind: String {
+        case rollup
+        case budgetCheck = "budget_check"
+        case rollupThenBudgetCheck
+    }
+
+    var kind: Kind
     var first: CivilDate?
     var last: CivilDate?
 
-    init?(event: JSONValue) {
-        if let task = event["ai_usage_task"]?.stringValue {
-            guard task == "rollup" else { return nil }
-            first = event["from"]?.stringValue.flatMap(CivilDate.init)
-            last = event["to"]?.stringValue.flatMap(CivilDate.init)
-            return
+    /// What an event is: a task, a task we do not know (with the message), or not scheduled.
+    enum Recognition {
+        case task(ScheduledTask)
+        case unknown(String)
+        case notScheduled
+    }
+
+    static func recognise(_ event: JSONValue) -> Recognition {
+        if let member = event["ai_usage_task"] {
+            let valid = "valid: rollup, budget_check"
+            guard let name = member.stringValue else { return .unknown("ai_usage_task must be a string; \(valid)") }
+            switch name {
+            case "rollup":
+                return .task(ScheduledTask(
+                    kind: .rollup,
+                    first: event["from"]?.stringValue.flatMap(CivilDate.init),
+                    last: event["to"]?.stringValue.flatMap(CivilDate.init)
+                ))
+            case "budget_check":
+                return .task(ScheduledTask(kind: .budgetCheck))
+            default:
+                return .unknown("unknown ai_usage_task '\(InputEcho.short(name, limit: 40))'; \(valid)")
+            }
         }
-        guard event["detail-type"]?.stringValue == "Scheduled Event", event["source"]?.stringValue == "aws.events" else { return nil }
+        guard event["detail-type"]?.stringValue == "Scheduled Event", event["source"]?.stringValue == "aws.events" else { return .notScheduled }
+        return .task(ScheduledTask(kind: .rollupThenBudgetCheck))
     }
 
     /// `{"task": "rollup", "status": "ok", "days": [...]}`.

@@ -112,54 +112,7 @@ public struct RollupCompactor: Sendable {
         }
 
         // The day's raw items, grouped.
-        var groups: [RollupGroup.Key: RollupGroup] = [:]
-        var rawItems = 0
-        var invalidItems = 0
-        var overflow: String?
-        for partition in partitions {
-            let count = try await source.readDay(day, partition: partition) { (reader: inout WireItem) throws(WireDecodingError) in
-                let fields = try ReportFields.read(&reader)
-                var date: String?
-                fields.day(reader) { bytes in date = bytes.map { String(decoding: $0, as: UTF8.self) } }
-                let key = RollupGroup.Key(
-                    date: date,
-                    service: ReportFields.text(fields.service, reader),
-                    model: ReportFields.text(fields.model, reader),
-                    operation: ReportFields.text(fields.operation, reader),
-                    environment: ReportFields.text(fields.environment, reader),
-                    userId: ReportFields.text(fields.userId, reader),
-                    userIdCamel: ReportFields.text(fields.userIdCamel, reader),
-                    indexedService: ReportFields.text(fields.serviceIndexKey, reader).flatMap(IndexSharding.service(ofServicePartition:))
-                )
-                var group = groups[key] ?? RollupGroup(key: key)
-                switch fields.numbers(reader) {
-                case .failure:
-                    group.invalidItems += 1
-                    invalidItems += 1
-                case .success(let (cost, tokens, calls)):
-                    let hour = fields.hourId(reader)
-                    var sums = group.hours[hour] ?? RollupGroup.Hour()
-                    let (itemSum, o1) = sums.items.addingReportingOverflow(1)
-                    let (callSum, o2) = sums.calls.addingReportingOverflow(calls)
-                    let (tokenSum, o3) = sums.tokens.addingReportingOverflow(tokens)
-                    guard let costSum = sums.cost.adding(cost), !o1, !o2, !o3 else {
-                        overflow = "the sums of \(dayText) overflow"
-                        return
-                    }
-                    sums = RollupGroup.Hour(items: itemSum, calls: callSum, tokens: tokenSum, cost: costSum)
-                    group.hours[hour] = sums
-                    let (input, output) = fields.inputOutputTokens(reader)
-                    group.inputTokens = group.inputTokens.addingReportingOverflow(input).overflow ? group.inputTokens : group.inputTokens + input
-                    group.outputTokens = group.outputTokens.addingReportingOverflow(output).overflow ? group.outputTokens : group.outputTokens + output
-                    if ReportFields.text(fields.error, reader) != nil { group.errors += 1 }
-                }
-                groups[key] = group
-            }
-            rawItems += count.items
-        }
-        if let overflow {
-            throw DynamoDBError(kind: .invalidResponse, code: "RollupOverflow", message: "\(overflow): left to raw reads", operation: "Query")
-        }
+        let (groups, rawItems, invalidItems) = try await Self.groupRawDay(day, source: source, partitions: partitions)
 
         // The summaries: the fine groups without environment and user.
         var summaries: [RollupGroup.Key: RollupGroup] = [:]
@@ -216,5 +169,62 @@ public struct RollupCompactor: Sendable {
         )
         try await source.write([.put(manifest)])
         return DayOutcome(day: day, result: .written, rawItems: rawItems, groups: fineCount, summaryGroups: summaryCount, stillDirty: stillDirty)
+    }
+
+    /// A day's raw items grouped as compaction groups them (fine level), read from every GSI2
+    /// partition; with the count of items read and of unreadable ones.
+    static func groupRawDay(
+        _ day: CivilDate, source: any UsageSource, partitions: [String]
+    ) async throws(DynamoDBError) -> (groups: [RollupGroup.Key: RollupGroup], rawItems: Int, invalidItems: Int) {
+        let dayText = day.text
+        var groups: [RollupGroup.Key: RollupGroup] = [:]
+        var rawItems = 0
+        var invalidItems = 0
+        var overflow: String?
+        for partition in partitions {
+            let count = try await source.readDay(day, partition: partition) { (reader: inout WireItem) throws(WireDecodingError) in
+                let fields = try ReportFields.read(&reader)
+                var date: String?
+                fields.day(reader) { bytes in date = bytes.map { String(decoding: $0, as: UTF8.self) } }
+                let key = RollupGroup.Key(
+                    date: date,
+                    service: ReportFields.text(fields.service, reader),
+                    model: ReportFields.text(fields.model, reader),
+                    operation: ReportFields.text(fields.operation, reader),
+                    environment: ReportFields.text(fields.environment, reader),
+                    userId: ReportFields.text(fields.userId, reader),
+                    userIdCamel: ReportFields.text(fields.userIdCamel, reader),
+                    indexedService: ReportFields.text(fields.serviceIndexKey, reader).flatMap(IndexSharding.service(ofServicePartition:))
+                )
+                var group = groups[key] ?? RollupGroup(key: key)
+                switch fields.numbers(reader) {
+                case .failure:
+                    group.invalidItems += 1
+                    invalidItems += 1
+                case .success(let (cost, tokens, calls)):
+                    let hour = fields.hourId(reader)
+                    var sums = group.hours[hour] ?? RollupGroup.Hour()
+                    let (itemSum, o1) = sums.items.addingReportingOverflow(1)
+                    let (callSum, o2) = sums.calls.addingReportingOverflow(calls)
+                    let (tokenSum, o3) = sums.tokens.addingReportingOverflow(tokens)
+                    guard let costSum = sums.cost.adding(cost), !o1, !o2, !o3 else {
+                        overflow = "the sums of \(dayText) overflow"
+                        return
+                    }
+                    sums = RollupGroup.Hour(items: itemSum, calls: callSum, tokens: tokenSum, cost: costSum)
+                    group.hours[hour] = sums
+                    let (input, output) = fields.inputOutputTokens(reader)
+                    group.inputTokens = group.inputTokens.addingReportingOverflow(input).overflow ? group.inputTokens : group.inputTokens + input
+                    group.outputTokens = group.outputTokens.addingReportingOverflow(output).overflow ? group.outputTokens : group.outputTokens + output
+                    if ReportFields.text(fields.error, reader) != nil { group.errors += 1 }
+                }
+                groups[key] = group
+            }
+            rawItems += count.items
+        }
+        if let overflow {
+            throw DynamoDBError(kind: .invalidResponse, code: "RollupOverflow", message: "\(overflow): left to raw reads", operation: "Query")
+        }
+        return (groups, rawItems, invalidItems)
     }
 }
