@@ -79,7 +79,8 @@ extension TableOptions {
         return Tracker(
             sink: DynamoDBSink(client: client, tableName: try tableName()),
             configuration: .fromEnvironment(environment),
-            calculator: CostCalculator(table: try PricingTable.load(environment: environment))
+            calculator: CostCalculator(table: try PricingTable.load(environment: environment)),
+            budgetGate: DynamoDBBudgetGate(client: client, tableName: try tableName())
         )
     }
 }

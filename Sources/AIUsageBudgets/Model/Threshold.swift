@@ -57,7 +57,7 @@ public struct Threshold: Sendable, Hashable, Comparable, CustomStringConvertible
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             let fields = part.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
             let percentText = fields[0].trimmingWhitespace()
-            guard let percent = ExactDecimal(percentText), percent > 0, percent <= 1000, percent.scale <= 4 else {
+            guard !percentText.contains(where: { $0 == "e" || $0 == "E" }), let percent = ExactDecimal(percentText), percent > 0, percent <= 1000, percent.scale <= 4 else {
                 throw BudgetError.invalid("threshold '\(InputEcho.short(percentText, limit: 40))' must be a percentage above 0 and at most 1000, with at most 4 decimals (e.g. 50,80,95,100)")
             }
             var level = AlertLevel.forPercent(percent)

@@ -36,6 +36,9 @@ public struct AnthropicClient: Sendable {
     public let tracker: Tracker
     public let transport: any HTTPTransport
     public let timeouts: HTTPTimeouts
+    /// Ask `tracker.blockedScope` before each call and refuse it with
+    /// `ProviderError.budgetExhausted` when a hard budget covering it is exhausted.
+    public let preflight: Bool
     /// The `anthropic-version` header.
     public let version: String
 
@@ -45,8 +48,10 @@ public struct AnthropicClient: Sendable {
         tracker: Tracker,
         transport: any HTTPTransport = CurlHTTPClient(),
         timeouts: HTTPTimeouts = AnthropicClient.defaultTimeouts,
-        version: String = AnthropicClient.defaultVersion
+        version: String = AnthropicClient.defaultVersion,
+        preflight: Bool = false
     ) {
+        self.preflight = preflight
         self.apiKey = apiKey
         self.baseURL = baseURL
         self.tracker = tracker
@@ -88,6 +93,9 @@ public struct AnthropicClient: Sendable {
             secret: apiKey,
             errorDetails: Self.errorDetails
         )
+        if preflight, let scope = await tracker.blockedScope(service: Self.service, model: model) {
+            throw .budgetExhausted(service: Self.service, scope: scope)
+        }
         return try await call.send(tracker: tracker, transport: transport)
     }
 

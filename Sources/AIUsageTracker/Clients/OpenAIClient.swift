@@ -33,14 +33,19 @@ public struct OpenAIClient: Sendable {
     public let tracker: Tracker
     public let transport: any HTTPTransport
     public let timeouts: HTTPTimeouts
+    /// Ask `tracker.blockedScope` before each call and refuse it with
+    /// `ProviderError.budgetExhausted` when a hard budget covering it is exhausted.
+    public let preflight: Bool
 
     public init(
         apiKey: String,
         baseURL: String = "https://api.openai.com/v1",
         tracker: Tracker,
         transport: any HTTPTransport = CurlHTTPClient(),
-        timeouts: HTTPTimeouts = OpenAIClient.defaultTimeouts
+        timeouts: HTTPTimeouts = OpenAIClient.defaultTimeouts,
+        preflight: Bool = false
     ) {
+        self.preflight = preflight
         self.apiKey = apiKey
         self.baseURL = baseURL
         self.tracker = tracker
@@ -98,6 +103,9 @@ public struct OpenAIClient: Sendable {
             secret: apiKey,
             errorDetails: Self.errorDetails
         )
+        if preflight, let scope = await tracker.blockedScope(service: Self.service, model: model) {
+            throw .budgetExhausted(service: Self.service, scope: scope)
+        }
         return try await call.send(tracker: tracker, transport: transport)
     }
 

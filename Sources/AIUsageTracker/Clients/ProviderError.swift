@@ -25,12 +25,15 @@ public enum ProviderError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A response that is not an error but cannot be used: a 2xx body that is not JSON (a
     /// streaming reply, say: `"stream": true` is not supported), or a 1xx/3xx status.
     case invalidResponse(service: String, status: Int, reason: String)
+    /// The client's preflight refused the call: a hard budget covering `scope` is exhausted
+    /// (`Tracker.blockedScope`). Nothing was sent and no metric recorded.
+    case budgetExhausted(service: String, scope: String)
 
     /// The HTTP status the provider answered with; `nil` for a transport failure.
     public var status: Int? {
         switch self {
         case .http(_, let status, _, _, _, _), .invalidResponse(_, let status, _): status
-        case .transport: nil
+        case .transport, .budgetExhausted: nil
         }
     }
 
@@ -51,7 +54,7 @@ public enum ProviderError: Error, Sendable, Hashable, CustomStringConvertible {
             case .timedOut, .connectionReset, .connectionRefused, .dnsFailure: return true
             case .tls, .cancelled, .invalidRequest, .other: return false
             }
-        case .invalidResponse:
+        case .invalidResponse, .budgetExhausted:
             return false
         }
     }
@@ -67,6 +70,8 @@ public enum ProviderError: Error, Sendable, Hashable, CustomStringConvertible {
             return "transport failure: \(error)"
         case .invalidResponse(let service, let status, let reason):
             return "\(service) HTTP \(status) invalid response: \(reason)"
+        case .budgetExhausted(let service, let scope):
+            return "\(service) call refused: the hard budget for \(scope) is exhausted for this period (ai-usage budget check shows it)"
         }
     }
 }

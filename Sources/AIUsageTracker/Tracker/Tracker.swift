@@ -33,6 +33,8 @@ public actor Tracker {
     public nonisolated let configuration: TrackerConfiguration
     /// Prices the calls `track` records.
     public nonisolated let calculator: CostCalculator
+    /// Where `allow(scope:)` learns of exhausted hard budgets; `nil`: every call is allowed.
+    public nonisolated let budgetGate: (any BudgetGate)?
     private let sink: any MetricSink
     private nonisolated let buffer = Mutex(Buffer())
     private nonisolated let counters = Mutex(TrackerStats())
@@ -52,10 +54,45 @@ public actor Tracker {
         var timerRequested = false
     }
 
-    public init(sink: any MetricSink, configuration: TrackerConfiguration = TrackerConfiguration(), calculator: CostCalculator = CostCalculator()) {
+    public init(
+        sink: any MetricSink, configuration: TrackerConfiguration = TrackerConfiguration(), calculator: CostCalculator = CostCalculator(),
+        budgetGate: (any BudgetGate)? = nil
+    ) {
         self.sink = sink
         self.configuration = configuration
         self.calculator = calculator
+        self.budgetGate = budgetGate
+    }
+
+    // MARK: - Hard budgets
+
+    /// Whether calls in `scope` may go ahead: `false` once a hard budget covering it is
+    /// exhausted (as of the last budget check; see `DynamoDBBudgetGate` for how fresh that is).
+    /// `scope` is a concrete subject: `global`, `service:openai`, `model:gpt-4o`, `user:alice`,
+    /// `job:nightly-42`, `environment:prod`. Fails open: when the table cannot be read the call
+    /// is allowed and one line goes to standard error, so an outage of the budget store never
+    /// stops the work.
+    public nonisolated func allow(scope: String) async -> Bool {
+        guard let budgetGate else { return true }
+        do {
+            return try await !budgetGate.isBlocked(subject: scope, at: .now())
+        } catch {
+            StandardError.write("ai-usage tracker: could not read budget blocks for \(InputEcho.short(scope, limit: 80)) (allowing the call): \(error.description)")
+            return true
+        }
+    }
+
+    /// The first exhausted scope among those a call would count against: `global`, its service
+    /// and model, and the task's `TrackingContext` (job, user, environment); `nil` when the call
+    /// may go ahead. What the tracked clients' preflight asks.
+    public nonisolated func blockedScope(service: String, model: String) async -> String? {
+        let context = configuration.defaults.merging(TrackingContext.current)
+        var scopes = ["global", "service:\(service.lowercased())", "model:\(model)"]
+        if let job = context.jobId { scopes.append("job:\(job)") }
+        if let user = context.userId { scopes.append("user:\(user)") }
+        if let environment = context.environment { scopes.append("environment:\(environment)") }
+        for scope in scopes where await !allow(scope: scope) { return scope }
+        return nil
     }
 
     /// A tracker writing to `DYNAMODB_TABLE_NAME` through a client configured from the environment.
@@ -73,7 +110,8 @@ public actor Tracker {
         return Tracker(
             sink: DynamoDBSink(client: client, tableName: table),
             configuration: .fromEnvironment(environment),
-            calculator: CostCalculator(table: try PricingTable.load(environment: environment))
+            calculator: CostCalculator(table: try PricingTable.load(environment: environment)),
+            budgetGate: DynamoDBBudgetGate(client: client, tableName: table)
         )
     }
 
