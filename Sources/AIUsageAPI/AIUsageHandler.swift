@@ -251,7 +251,7 @@ public final class AIUsageHandler: Sendable {
         if let match = Route.all.first(where: { $0.matches(path: request.path) }) {
             endpoint = match
         } else {
-            return .error(status: 404, message: "no route for \(InputEcho.short(request.path)): the API answers GET \(Route.all.map(\.path).joined(separator: ", "))")
+            return .error(status: 404, message: "no route for \(InputEcho.short(request.path)): the API answers GET /ai_usage, /ai_usage/report, /ai_usage/trends and /ai_usage/budgets")
         }
         switch request.method {
         case "GET": break

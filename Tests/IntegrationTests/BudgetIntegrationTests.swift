@@ -2,6 +2,7 @@ import AIUsage
 import AIUsageAPI
 import AIUsageBudgets
 import AIUsageReports
+import AIUsageTracker
 import CurlHTTP
 import DynamoDB
 import Foundation
@@ -310,6 +311,61 @@ import Testing
             let entry = try await AlertOutbox(client: client, tableName: table).recent().first
             #expect(entry?.status == .sent)
             #expect(entry?.deliveries.first?.attempts == 3)
+        }
+    }
+
+    /// Records requests and answers 200 with an OpenAI-shaped body.
+    final class RecordingTransport: HTTPTransport {
+        let count = Mutex(0)
+        func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
+            count.withLock { $0 += 1 }
+            return HTTPResponse(status: 200, body: Array(#"{"model":"gpt-4o","usage":{"prompt_tokens":1,"completion_tokens":1}}"#.utf8))
+        }
+    }
+
+    @Test func anExhaustedHardBudgetStopsTrackerAllowAndThePreflight() async throws {
+        let client = try IntegrationEnvironment.client()
+        try await IntegrationEnvironment.withTable(client) { table in
+            let lines = Lines()
+            let checker = checker(client, table, lines: lines)
+            let today = UTCTimestamp.now().civilDate
+            try await BudgetStore(client: client, tableName: table).set(Budget(
+                scope: try BudgetScope(parsing: "user:*"), period: .monthly, limit: 1, kind: .hard
+            ))
+            try await write([try item("1.5", user: "bob", at: UTCTimestamp(year: today.year, month: today.month, day: today.day), id: "b")], to: table, client)
+            let gate = DynamoDBBudgetGate(client: client, tableName: table, cacheSeconds: 0)
+            let tracker = Tracker(sink: DynamoDBSink(client: client, tableName: table), budgetGate: gate)
+            #expect(await tracker.allow(scope: "user:bob"))  // no check has run yet
+
+            let outcome = try await checker.check(at: .now(), send: true)
+            #expect(outcome.blocked == ["user:bob (user:*/monthly)"])
+            #expect(await tracker.allow(scope: "user:bob") == false)
+            #expect(await tracker.allow(scope: "user:alice"))
+            #expect(await tracker.allow(scope: "global"))
+
+            // The preflight refuses bob's call before anything is sent; alice's goes ahead.
+            let transport = RecordingTransport()
+            let openai = OpenAIClient(apiKey: "sk-test", baseURL: "http://127.0.0.1:9/v1", tracker: tracker, transport: transport, preflight: true)
+            let body: JSONValue = ["model": "gpt-4o", "messages": []]
+            await TrackingContext.with(userId: "bob") {
+                do {
+                    _ = try await openai.chatCompletion(body: body)
+                    Issue.record("bob's call was not refused")
+                } catch {
+                    #expect(error as? ProviderError == .budgetExhausted(service: "openai", scope: "user:bob"))
+                }
+            }
+            #expect(transport.count.withLock { $0 } == 0)
+            _ = try await TrackingContext.with(userId: "alice") { try await openai.chatCompletion(body: body) }
+            #expect(transport.count.withLock { $0 } == 1)
+            await tracker.shutdown()
+
+            // A raised limit: the next check lifts the block.
+            try await BudgetStore(client: client, tableName: table).set(Budget(
+                scope: try BudgetScope(parsing: "user:*"), period: .monthly, limit: 100, kind: .hard
+            ))
+            _ = try await checker.check(at: .now(), send: true)
+            #expect(await tracker.allow(scope: "user:bob"))
         }
     }
 }

@@ -18,17 +18,15 @@ public enum AlertChannel: Sendable, Hashable, CustomStringConvertible {
         guard parts.count == 2 else {
             throw BudgetError.invalid("channel '\(InputEcho.short(Self.masked(text), limit: 60))' must be webhook:<url>, slack:<url> or stdout")
         }
+        guard parts[0] == "webhook" || parts[0] == "slack" else {
+            throw BudgetError.invalid("unknown channel type '\(InputEcho.short(parts[0], limit: 30))'; use webhook:<url>, slack:<url> or stdout")
+        }
         let url = String(parts[1])
         guard url.hasPrefix("https://") || url.hasPrefix("http://"), url.utf8.count <= 2048, url.utf8.count > 8,
               url.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw BudgetError.invalid("channel \(parts[0]): the URL must start with https:// or http:// and hold printable ASCII without spaces (at most 2048 bytes)")
         }
-        switch parts[0] {
-        case "webhook": self = .webhook(url: url)
-        case "slack": self = .slack(url: url)
-        default:
-            throw BudgetError.invalid("unknown channel type '\(InputEcho.short(parts[0], limit: 30))'; use webhook:<url>, slack:<url> or stdout")
-        }
+        self = parts[0] == "webhook" ? .webhook(url: url) : .slack(url: url)
     }
 
     /// Parses a comma-separated list (empty: none).
