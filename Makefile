@@ -35,6 +35,10 @@ run: build ## Start a local DynamoDB-compatible server (unless one is configured
 	  "$(AI_USAGE)" seed --days 30 --per-day 100; \
 	  echo "== ai-usage record --service openai --model gpt-4o --operation completion --input-tokens 1000 --output-tokens 500 --job-id demo"; \
 	  "$(AI_USAGE)" record --service openai --model gpt-4o --operation completion --input-tokens 1000 --output-tokens 500 --job-id demo; \
+	  echo; echo "== ai-usage budget set global --period daily --limit 0.01"; \
+	  "$(AI_USAGE)" budget set global --period daily --limit 0.01; \
+	  echo "== ai-usage budget check (a dry run: it shows what it would send)"; \
+	  "$(AI_USAGE)" budget check; \
 	  for event in $(RUN_EVENTS); do \
 	    echo; echo "== ai-usage invoke --pretty events/$$event.json"; \
 	    AI_USAGE_CACHE_TTL_SECONDS=0 "$(AI_USAGE)" invoke --pretty "events/$$event.json"; \
