@@ -54,6 +54,7 @@ extension BudgetChecker.Outcome {
                     .init(key: "level", value: .string(alert.level.rawValue)),
                     .init(key: "scope", value: .string(alert.evaluation.subject.text)),
                     .init(key: "message", value: .string(alert.message)),
+                    .init(key: "payload", value: alert.payload(createdAt: alert.evaluation.at)),
                 ])
             })),
             .init(key: "cooled_down", value: .number(cooledDown.count)),
