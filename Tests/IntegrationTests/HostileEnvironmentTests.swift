@@ -45,6 +45,12 @@ import Testing
         (["AI_USAGE_QUERY_CONCURRENCY": "0"], "AI_USAGE_QUERY_CONCURRENCY"),
         (["AI_USAGE_CACHE_TTL_SECONDS": "-1"], "AI_USAGE_CACHE_TTL_SECONDS"),
         (["AI_USAGE_CACHE_TTL_SECONDS": "1e9"], "AI_USAGE_CACHE_TTL_SECONDS"),
+        (["AI_USAGE_ALERT_SECRET": "two words"], "AI_USAGE_ALERT_SECRET"),
+        (["AI_USAGE_ALERT_CHANNELS": "webhook:http://127.0.0.1:1/a\r\nX-Injected: 1"], "AI_USAGE_ALERT_CHANNELS"),
+        (["AI_USAGE_ALERT_CHANNELS": "sns:arn:aws:sns:us-east-1:1:topic"], "AI_USAGE_ALERT_CHANNELS"),
+        (["AI_USAGE_REPORT_URL": "https://api.example.com/r?x=1"], "AI_USAGE_REPORT_URL"),
+        (["AI_USAGE_ALERT_RETRY_SECONDS": "-1"], "AI_USAGE_ALERT_RETRY_SECONDS"),
+        (["AI_USAGE_ALERT_MAX_ATTEMPTS": String(repeating: "9", count: 100)], "AI_USAGE_ALERT_MAX_ATTEMPTS"),
     ]
 
     @Test(arguments: initErrors)
