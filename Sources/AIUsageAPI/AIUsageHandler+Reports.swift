@@ -36,6 +36,7 @@ extension AIUsageHandler {
         }
         do {
             let report = try await ScopedReportFetcher(fetcher: fetcher).report(query, today: today())
+            log("read \(report.reads.summary) (request \(requestId))")
             switch query.format {
             case .csv:
                 return ProxyResponse(

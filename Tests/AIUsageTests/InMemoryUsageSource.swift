@@ -40,14 +40,18 @@ final class InMemoryUsageSource: UsageSource, Sendable {
     // MARK: - UsageSource
 
     func rawPartitions(for query: UsageQuery) -> [String] {
-        query.service.map { sharding.servicePartitionsToRead(service: $0) } ?? sharding.costPartitionsToRead
+        switch query.rawIndex {
+        case .service: sharding.servicePartitionsToRead(service: query.service ?? "")
+        case .job: [ScopeIndex.jobPartition(query.jobId ?? "")]
+        case .cost: sharding.costPartitionsToRead
+        }
     }
 
     func readRaw(
         _ query: UsageQuery, partition: String, from first: CivilDate, to last: CivilDate,
         item: (inout WireItem) throws(WireDecodingError) -> Void
     ) async throws(DynamoDBError) -> ReadCount {
-        try serve(select(query, partition: partition, from: first, to: last), projection: ReportFields.names, item: item)
+        try serve(select(query, partition: partition, from: first, to: last), projection: query.rawProjection, item: item)
     }
 
     func readDay(
@@ -104,9 +108,14 @@ final class InMemoryUsageSource: UsageSource, Sendable {
 
     /// What DynamoDB's key condition and the fetcher's filter select, in index order.
     private func select(_ query: UsageQuery, partition: String, from first: CivilDate, to last: CivilDate) -> [Item] {
-        let (pk, sk, low, high) = query.service != nil
-            ? ("GSI1PK", "GSI1SK", MetricItemCodec.serviceIndexSortKey(date: first.text), MetricItemCodec.serviceIndexSortKey(date: last.text))
-            : ("GSI2PK", "GSI2SK", MetricItemCodec.costIndexDayStart(date: first.text), MetricItemCodec.costIndexSortKey(date: last.text, service: "~"))
+        let (pk, sk, low, high) = switch query.rawIndex {
+        case .service:
+            ("GSI1PK", "GSI1SK", MetricItemCodec.serviceIndexSortKey(date: first.text), MetricItemCodec.serviceIndexSortKey(date: last.text))
+        case .job:
+            ("GSI3PK", "GSI3SK", ScopeIndex.sortKeyStart(first), ScopeIndex.sortKeyEnd(last))
+        case .cost:
+            ("GSI2PK", "GSI2SK", MetricItemCodec.costIndexDayStart(date: first.text), MetricItemCodec.costIndexSortKey(date: last.text, service: "~"))
+        }
         let filters = query.serverFilters
         return state.withLock { state in
             state.items.values.filter { item in

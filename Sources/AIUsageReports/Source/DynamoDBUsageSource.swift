@@ -1,8 +1,9 @@
 import AIUsage
 import DynamoDB
 
-/// The usage table as a `UsageSource`: Queries on GSI1 (a service) or GSI2 (every service),
-/// over the original partition and every shard's, and on the rollup partition.
+/// The usage table as a `UsageSource`: Queries on GSI1 (a service), GSI3 (a job's own
+/// partition) or GSI2 (every service), over the original partition and every shard's of GSI1
+/// and GSI2, and on the rollup partition.
 ///
 /// - Only the attributes a report reads are projected (both generations); the query's filters
 ///   are a server-side `FilterExpression` that matches either generation.
@@ -34,8 +35,11 @@ public struct DynamoDBUsageSource: UsageSource {
     }
 
     public func rawPartitions(for query: UsageQuery) -> [String] {
-        if let service = query.service { return sharding.servicePartitionsToRead(service: service) }
-        return sharding.costPartitionsToRead
+        switch query.rawIndex {
+        case .service: sharding.servicePartitionsToRead(service: query.service ?? "")
+        case .job: [ScopeIndex.jobPartition(query.jobId ?? "")]
+        case .cost: sharding.costPartitionsToRead
+        }
     }
 
     public func readRaw(
@@ -111,19 +115,28 @@ public struct DynamoDBUsageSource: UsageSource {
         }
     }
 
-    /// The Query for one partition's days `first` … `last`.
+    /// The Query for one partition's days `first` … `last`: on GSI1 for a service, on GSI3 for
+    /// a job without a service (its own partition; the job filter stays, so the answer is the
+    /// GSI2 path's), else on GSI2.
     public func rawQuery(_ query: UsageQuery, partition: String, from first: CivilDate, to last: CivilDate) -> QueryInput {
+        let projection = query.rawProjection
         var names: [String: String] = [:]
-        for name in ReportFields.names { names["#\(name)"] = name }
+        for name in projection { names["#\(name)"] = name }
         var values: [String: AttributeValue] = [":pk": .s(partition)]
         let index: String
         let keyCondition: String
-        if query.service != nil {
+        switch query.rawIndex {
+        case .service:
             index = "GSI1"
             keyCondition = "GSI1PK = :pk AND GSI1SK BETWEEN :from AND :to"
             values[":from"] = .s(MetricItemCodec.serviceIndexSortKey(date: first.text))
             values[":to"] = .s(MetricItemCodec.serviceIndexSortKey(date: last.text))
-        } else {
+        case .job:
+            index = ScopeIndex.name
+            keyCondition = "GSI3PK = :pk AND GSI3SK BETWEEN :from AND :to"
+            values[":from"] = .s(ScopeIndex.sortKeyStart(first))
+            values[":to"] = .s(ScopeIndex.sortKeyEnd(last))
+        case .cost:
             index = "GSI2"
             keyCondition = "GSI2PK = :pk AND GSI2SK BETWEEN :from AND :to"
             values[":from"] = .s(MetricItemCodec.costIndexDayStart(date: first.text))
@@ -144,7 +157,7 @@ public struct DynamoDBUsageSource: UsageSource {
             indexName: index,
             keyConditionExpression: keyCondition,
             filterExpression: conditions.isEmpty ? nil : conditions.joined(separator: " AND "),
-            projectionExpression: ReportFields.names.map { "#\($0)" }.joined(separator: ", "),
+            projectionExpression: projection.map { "#\($0)" }.joined(separator: ", "),
             expressionAttributeNames: names,
             expressionAttributeValues: values,
             limit: pageLimit

@@ -9,7 +9,8 @@ import DynamoDB
 /// an in-memory one that serves the same pages.
 public protocol UsageSource: Sendable {
     /// The raw-item partitions that together hold every item a query can match: GSI1's for a
-    /// service, GSI2's otherwise (the original key and every shard's).
+    /// service (the original key and every shard's), else the job's GSI3 partition for a job,
+    /// else GSI2's (the original key and every shard's).
     func rawPartitions(for query: UsageQuery) -> [String]
 
     /// Reads the raw items of one partition dated `first` … `last` that match the query's
