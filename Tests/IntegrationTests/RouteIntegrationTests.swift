@@ -1,0 +1,71 @@
+import AIUsage
+import AIUsageAPI
+import AIUsageBudgets
+import DynamoDB
+import Foundation
+import Testing
+
+/// The handler's newer routes through an HTTP API v2 event, in process, against the real server:
+/// `/ai_usage/report` as JSON and as CSV, `/ai_usage/budgets`, `/ai_usage/trends`.
+@Suite struct RouteIntegrationTests {
+    static let today = CivilDate(year: 2026, month: 12, day: 1)
+
+    func get(_ handler: AIUsageHandler, _ path: String, _ query: [String: String]) async throws -> (status: Int, headers: [String: String], body: String) {
+        let members = query.sorted { $0.key < $1.key }.map { JSONValue.Member(key: $0.key, value: .string($0.value)) }
+        let event = JSONValue.object([
+            .init(key: "version", value: "2.0"), .init(key: "routeKey", value: "$default"), .init(key: "rawPath", value: .string(path)),
+            .init(key: "rawQueryString", value: .string(query.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&"))),
+            .init(key: "queryStringParameters", value: .object(members)),
+            .init(key: "requestContext", value: .object([.init(key: "http", value: .object([.init(key: "method", value: "GET"), .init(key: "path", value: .string(path))]))])),
+        ])
+        let result = try JSONValue.parse(await handler.handle(event.serializedBytes()))
+        var headers: [String: String] = [:]
+        for member in result["headers"]?.objectMembers ?? [] { headers[member.key] = member.value.stringValue }
+        return (result["statusCode"]?.intValue ?? -1, headers, result["body"]?.stringValue ?? "")
+    }
+
+    @Test func reportBudgetsAndTrendsThroughTheHandler() async throws {
+        let client = try IntegrationEnvironment.client()
+        try await IntegrationEnvironment.withTable(client) { table in
+            let calls: [(String, String, String?, String?)] = [("0.5", "2026-11-20T10:00:00Z", "nightly", "alice"), ("0.25", "2026-11-20T11:30:00Z", "nightly", nil), ("1", "2026-11-21T09:00:00Z", nil, "alice")]
+            let items = try calls.enumerated().map { index, call in
+                try MetricItemCodec.item(for: AIUsageMetric(
+                    service: "openai", model: "gpt-4o", operation: "completion", timestamp: UTCTimestamp(iso8601: call.1)!, requestId: "r\(index)",
+                    inputTokens: 10, outputTokens: 5, costUSD: ExactDecimal(call.0)!, userId: call.3, jobId: call.2
+                ))
+            }
+            #expect(await client.batchWriteItem(tableName: table, requests: items.map { .put($0) }).isComplete)
+            var environment = IntegrationEnvironment.environment
+            environment["DYNAMODB_TABLE_NAME"] = table
+            let handler = AIUsageHandler(environment: environment, today: { Self.today }, log: { _ in })
+
+            let range = ["start_date": "2026-11-01", "end_date": "2026-11-30"]
+            let json = try await get(handler, "/prod/ai_usage/report", range.merging(["job_id": "nightly"]) { $1 })
+            #expect(json.status == 200, "\(json.body)")
+            #expect(json.headers["Content-Type"] == "application/json")
+            let report = try JSONValue.parse(Array(json.body.utf8))
+            #expect(report["summary"]?["total_cost_usd"]?.numberText == "0.75")  // 0.5 + 0.25
+
+            let csv = try await get(handler, "/prod/ai_usage/report", range.merging(["user_id": "alice", "format": "csv"]) { $1 })
+            #expect(csv.status == 200, "\(csv.body)")
+            #expect(csv.headers["Content-Type"] == "text/csv; charset=utf-8")
+            #expect(csv.headers["Content-Disposition"] == #"attachment; filename="ai-usage-report-user-alice-2026-11-01-2026-11-30.csv""#)
+            #expect(csv.body.contains("\r\n"))
+            #expect(csv.body.contains("1.5"))  // alice: 0.5 inside the job + 1 outside it
+
+            let refused = try await get(handler, "/prod/ai_usage/report", range)
+            #expect(refused.status == 400)
+
+            try await BudgetStore(client: client, tableName: table).set(Budget(scope: BudgetScope(kind: .global), period: .monthly, limit: 10))
+            let budgets = try await get(handler, "/prod/ai_usage/budgets", [:])
+            #expect(budgets.status == 200, "\(budgets.body)")
+            let listing = try JSONValue.parse(Array(budgets.body.utf8))
+            #expect(listing["budgets"]?[0]?["scope"]?.stringValue == "global")
+            #expect(listing["budgets"]?[0]?["limit_usd"]?.numberText == "10")
+            #expect(listing["status"]?.arrayValue?.count == 1)
+
+            let trends = try await get(handler, "/prod/ai_usage/trends", ["end_date": "2026-11-30"])
+            #expect(trends.status == 200, "\(trends.body)")
+        }
+    }
+}
