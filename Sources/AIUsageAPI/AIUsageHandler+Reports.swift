@@ -3,14 +3,31 @@ import AIUsageReports
 import DynamoDB
 
 extension AIUsageHandler {
-    /// The configured fetcher, or the 500 answer (and its log line) when the handler is not
-    /// configured.
-    func readyFetcher(requestId: String) -> Result<UsageFetcher, ProxyResponseBox> {
+    /// Parses the request's parameters with `parse` (a 400 when they are refused), then answers
+    /// with `respond` and the configured fetcher (a 500 when the handler is not configured; a
+    /// DynamoDB failure becomes its fixed public answer).
+    func answer<Query>(
+        _ request: HTTPEvent, requestId: String,
+        parse: ([(name: String, values: [String])], CivilDate) throws(UsageQuery.Invalid) -> Query,
+        respond: (Query, UsageFetcher) async throws(DynamoDBError) -> ProxyResponse
+    ) async -> ProxyResponse {
+        let query: Query
+        do {
+            query = try parse(request.queryParameters.map { ($0.name, $0.values) }, today())
+        } catch {
+            return .error(status: 400, message: error.message)
+        }
+        let fetcher: UsageFetcher
         switch setup {
-        case .success(let ready): return .success(ready.fetcher)
+        case .success(let ready): fetcher = ready.fetcher
         case .failure(let problem):
             log("500 \(PublicError.notConfigured.code) (request \(requestId)): \(problem.message)")
-            return .failure(ProxyResponseBox(PublicError.notConfigured.response(requestId: requestId)))
+            return PublicError.notConfigured.response(requestId: requestId)
+        }
+        do {
+            return try await respond(query, fetcher)
+        } catch {
+            return failure(error, requestId: requestId)
         }
     }
 
@@ -23,18 +40,7 @@ extension AIUsageHandler {
 
     /// `GET /ai_usage/report`: a job, batch, user or environment report, as JSON or CSV.
     func scopedReport(_ request: HTTPEvent, requestId: String) async -> ProxyResponse {
-        let query: ScopedReportQuery
-        do {
-            query = try ScopedReportQuery.parse(request.queryParameters.map { ($0.name, $0.values) }, today: today())
-        } catch {
-            return .error(status: 400, message: error.message)
-        }
-        let fetcher: UsageFetcher
-        switch readyFetcher(requestId: requestId) {
-        case .success(let value): fetcher = value
-        case .failure(let box): return box.response
-        }
-        do {
+        await answer(request, requestId: requestId, parse: ScopedReportQuery.parse) { (query, fetcher) throws(DynamoDBError) in
             let report = try await ScopedReportFetcher(fetcher: fetcher).report(query, today: today())
             log("read \(report.reads.summary) (request \(requestId))")
             switch query.format {
@@ -50,35 +56,13 @@ extension AIUsageHandler {
             case .json:
                 return .json(status: 200, report.json)
             }
-        } catch {
-            return failure(error, requestId: requestId)
         }
     }
 
     /// `GET /ai_usage/trends`: week over week, the month-end forecast, anomaly days.
     func trends(_ request: HTTPEvent, requestId: String) async -> ProxyResponse {
-        let query: TrendsQuery
-        do {
-            query = try TrendsQuery.parse(request.queryParameters.map { ($0.name, $0.values) }, today: today())
-        } catch {
-            return .error(status: 400, message: error.message)
-        }
-        let fetcher: UsageFetcher
-        switch readyFetcher(requestId: requestId) {
-        case .success(let value): fetcher = value
-        case .failure(let box): return box.response
-        }
-        do {
-            let report = try await TrendsFetcher(fetcher: fetcher).trends(query, today: today())
-            return .json(status: 200, report.json)
-        } catch {
-            return failure(error, requestId: requestId)
+        await answer(request, requestId: requestId, parse: TrendsQuery.parse) { (query, fetcher) throws(DynamoDBError) in
+            .json(status: 200, try await TrendsFetcher(fetcher: fetcher).trends(query, today: today()).json)
         }
     }
-}
-
-/// A response carried in a `Result`'s failure.
-struct ProxyResponseBox: Error {
-    var response: ProxyResponse
-    init(_ response: ProxyResponse) { self.response = response }
 }

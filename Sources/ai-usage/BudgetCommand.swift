@@ -163,11 +163,7 @@ struct BudgetCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let environment = ProcessInfo.processInfo.environment
-                let sharding: IndexSharding
-                switch IndexSharding.fromEnvironment(environment) {
-                case .success(let value): sharding = value
-                case .failure(let problem): throw CLIError(problem.description)
-                }
+                let sharding = try table.sharding()
                 let alerts: AlertSettings
                 switch AlertSettings.fromEnvironment(environment) {
                 case .success(let value): alerts = value

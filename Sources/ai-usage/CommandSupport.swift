@@ -21,6 +21,14 @@ struct TableOptions: ParsableArguments {
         throw CLIError("no table given: pass --table NAME or set DYNAMODB_TABLE_NAME")
     }
 
+    /// `AI_USAGE_INDEX_SHARDS`, or a one-line error naming it.
+    func sharding() throws -> IndexSharding {
+        switch IndexSharding.fromEnvironment(ProcessInfo.processInfo.environment) {
+        case .success(let value): return value
+        case .failure(let problem): throw CLIError(problem.description)
+        }
+    }
+
     func client() throws -> DynamoDBClient {
         do {
             return try DynamoDBClient(environment: ProcessInfo.processInfo.environment)

@@ -106,11 +106,7 @@ struct ReportCommand: AsyncParsableCommand {
     /// The fetcher the API would build from the same environment.
     func fetcher() throws -> UsageFetcher {
         let environment = ProcessInfo.processInfo.environment
-        let sharding: IndexSharding
-        switch IndexSharding.fromEnvironment(environment) {
-        case .success(let value): sharding = value
-        case .failure(let problem): throw CLIError(problem.description)
-        }
+        let sharding = try table.sharding()
         let rollups: Bool
         switch environment["AI_USAGE_ROLLUPS"]?.lowercased() ?? "" {
         case "", "on", "true", "1": rollups = true

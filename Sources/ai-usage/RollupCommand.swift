@@ -36,12 +36,7 @@ struct RollupCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let environment = ProcessInfo.processInfo.environment
-            let sharding: IndexSharding
-            switch IndexSharding.fromEnvironment(environment) {
-            case .success(let value): sharding = value
-            case .failure(let problem): throw CLIError(problem.description)
-            }
+            let sharding = try table.sharding()
             let lastClosed = RollupKeys.lastClosedDay(today: UTCTimestamp.now().civilDate)
             let last = to.flatMap(CivilDate.init) ?? lastClosed
             let first = from.flatMap(CivilDate.init) ?? last.adding(days: -6)

@@ -56,11 +56,7 @@ struct TrendsCommand: AsyncParsableCommand {
             } catch let invalid as UsageQuery.Invalid {
                 throw CLIError(invalid.message)
             }
-            let sharding: IndexSharding
-            switch IndexSharding.fromEnvironment(ProcessInfo.processInfo.environment) {
-            case .success(let value): sharding = value
-            case .failure(let problem): throw CLIError(problem.description)
-            }
+            let sharding = try table.sharding()
             let fetcher = UsageFetcher(client: try table.client(), tableName: try table.tableName(), sharding: sharding)
             let report = try await TrendsFetcher(fetcher: fetcher).trends(query, today: today)
             switch format {
