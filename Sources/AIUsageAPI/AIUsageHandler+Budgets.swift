@@ -41,7 +41,7 @@ extension AIUsageHandler {
             let outcome = try await budgetChecker(ready).check(at: now(), send: true)
             let elapsed = ContinuousClock.now - started
             let sent = outcome.deliveries.filter { $0.failure == nil }.count
-            log("budget check: \(outcome.evaluations.count) subjects, \(outcome.raised.count) alerts raised, \(outcome.cooledDown.count) in cooldown, \(sent) of \(outcome.deliveries.count) deliveries ok, \(outcome.failedAlerts.count) given up, \(outcome.blocked.count) blocked; read \(outcome.reads.groups.text) in \(elapsed.components.seconds) s (request \(requestId))")
+            log("budget check: \(outcome.evaluations.count) subjects, \(outcome.raised.count) alerts raised, \(outcome.cooledDown.count) in cooldown, \(sent) of \(outcome.deliveries.count) deliveries ok, \(outcome.failedAlerts.count) given up, \(outcome.blocked.count) blocked; read \(outcome.reads.text) in \(elapsed.components.seconds) s (request \(requestId))")
             return (outcome.json(sent: true).serializedBytes(), false)
         } catch {
             let answer = PublicError(error)

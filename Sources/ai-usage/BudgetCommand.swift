@@ -35,9 +35,9 @@ struct BudgetCommand: AsyncParsableCommand {
                   ai-usage budget set service:openai --period monthly --limit 500 \\
                       --thresholds 60,90:critical,100 --channel slack:https://hooks.slack.com/services/…
                 A hard budget also blocks: once a check finds it exhausted, Tracker.allow(scope:) \
-                answers false for the rest of the period. Job budgets name one job (job:<id>): a \
-                job prefix is refused, because jobs are not kept in rollups and it would read \
-                every raw item of the period.
+                answers false for the rest of the period. A job prefix (job:nightly-*) is the one \
+                costly scope: jobs are not kept in rollups, so each check reads every raw item of \
+                the period (see docs/budgets.md).
                 """
         )
 
@@ -61,9 +61,6 @@ struct BudgetCommand: AsyncParsableCommand {
         static func budget(scope: String, period: String, limit: String, kind: String, thresholds: String?, channels: [String]) throws -> Budget {
             do {
                 let parsedScope = try BudgetScope(parsing: scope)
-                if parsedScope.kind == .job, parsedScope.isPrefix {
-                    throw BudgetError.invalid("job budgets name one job (job:<id>): jobs are not kept in rollups, so a job prefix would read every raw item of the period; use a user or environment budget instead")
-                }
                 guard let parsedPeriod = BudgetPeriod(rawValue: period.lowercased()) else {
                     throw BudgetError.invalid("--period must be one of \(BudgetPeriod.allCases.map(\.rawValue).joined(separator: ", ")), got '\(InputEcho.short(period, limit: 30))'")
                 }

@@ -251,4 +251,13 @@ struct BudgetModelTests {
             #expect(error.description.contains("AI_USAGE_ALERT_SECRET"))
         }
     }
+
+    @Test func jobPrefixesOfAPeriodAreReadOnceWithTheirSharedPrefix() {
+        #expect(SpendCalculator.commonPrefix("nightly-a", "nightly-b") == "nightly-")
+        #expect(SpendCalculator.commonPrefix("nightly-", "weekly-") == "")
+        #expect(SpendCalculator.commonPrefix("", "weekly-") == "")
+        #expect(SpendCalculator.commonPrefix("é-1", "é-2") == "é-")
+        // Whole scalars: "é" and "è" share their first UTF-8 byte (0xC3) but no scalar.
+        #expect(SpendCalculator.commonPrefix("é", "è") == "")
+    }
 }

@@ -121,7 +121,7 @@ final class InMemoryUsageSource: UsageSource, Sendable {
             state.items.values.filter { item in
                 guard item[pk]?.string == partition, let key = item[sk]?.string,
                       !key.utf8.lexicographicallyPrecedes(low.utf8), !high.utf8.lexicographicallyPrecedes(key.utf8) else { return false }
-                return filters.allSatisfy { filter in filter.attributes.contains { item[$0] == .s(filter.value) } }
+                return filters.allSatisfy { filter in filter.attributes.contains { filter.matches(item[$0]) } }
             }.sorted { Self.order($0, sk) < Self.order($1, sk) }
         }
     }

@@ -447,6 +447,42 @@ import Testing
         #expect(compaction.projectionExpression?.components(separatedBy: "#error").count == 2)
     }
 
+    @Test func aJobPrefixIsReadFromEveryGSI2PartitionWithBeginsWith() throws {
+        let source = try Self.dynamoSource(sharding: IndexSharding(count: 4)!)
+        let prefix = UsageQuery(start: Self.day(10), end: Self.day(20), jobIdPrefix: "nightly-")
+        #expect(source.rawPartitions(for: prefix).count == 5)
+        #expect(!RollupGroup.canAnswer(prefix))
+        let input = source.rawQuery(prefix, partition: "AI_USAGE_COST", from: Self.day(10), to: Self.day(20))
+        #expect(input.indexName == "GSI2")
+        #expect(input.filterExpression == "(begins_with(#job_id, :jobPrefix) OR begins_with(#jobId, :jobPrefix))")
+        #expect(input.expressionAttributeValues?[":jobPrefix"] == .s("nightly-"))
+        #expect(input.expressionAttributeNames?["#job_id"] == "job_id" && input.expressionAttributeNames?["#jobId"] == "jobId")
+        #expect(input.projectionExpression?.hasSuffix("#job_id, #jobId") == true)
+        // `job:*`: every item with a job; DynamoDB is sent no empty value.
+        let every = source.rawQuery(UsageQuery(start: Self.day(10), end: Self.day(20), jobIdPrefix: ""), partition: "AI_USAGE_COST", from: Self.day(10), to: Self.day(10))
+        #expect(every.filterExpression == "(attribute_exists(#job_id) OR attribute_exists(#jobId))")
+        #expect(every.expressionAttributeValues?[":jobPrefix"] == nil)
+        // A prefix never shares an API answer's cache entry.
+        #expect(prefix.cacheKey != UsageQuery(start: Self.day(10), end: Self.day(20)).cacheKey)
+    }
+
+    @Test func jobSpendIsKeptPerJobForAPrefix() async throws {
+        let source = try await Self.source(sharding: IndexSharding(count: 3)!)
+        let reader = JobSpendReader(fetcher: UsageFetcher(source: source, concurrency: 3))
+        // job-1: a 0.1 + b 0.0125 = 0.1125 (g, on the 5th, is before the range); job-2: h 0.004,
+        // stored with the first generation's jobId and costUSD.
+        let all = try await reader.spend(jobPrefix: "job-", from: Self.start, to: Self.today)
+        #expect(all.spend == ["job-1": ExactDecimal("0.1125")!, "job-2": ExactDecimal("0.004")!])
+        #expect(all.invalidItems == 0)
+        #expect(all.reads.items == 3)
+        #expect(try await reader.spend(jobPrefix: "", from: Self.start, to: Self.today).spend == all.spend)
+        #expect(try await reader.spend(jobPrefix: "job-2", from: Self.start, to: Self.today).spend == ["job-2": ExactDecimal("0.004")!])
+        #expect(try await reader.spend(jobPrefix: "job-1", from: Self.day(11), to: Self.day(12)).spend == ["job-1": ExactDecimal("0.0125")!])
+        #expect(try await reader.spend(jobPrefix: "nightly-", from: Self.start, to: Self.today).spend.isEmpty)
+        // Over every day since the 1st, g's 5 counts too: 5.1125.
+        #expect(try await reader.spend(jobPrefix: "job-1", from: Self.day(1), to: Self.today).spend == ["job-1": ExactDecimal("5.1125")!])
+    }
+
     @Test func theGSI3KeysAreTheCodecs() throws {
         for (hour, minute) in [(0, 0), (23, 59)] {
             let item = Self.item("openai", "m", "o", UTCTimestamp(year: 2026, month: 3, day: 12, hour: hour, minute: minute, microsecond: 1), id: "k",

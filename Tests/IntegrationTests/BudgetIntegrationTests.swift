@@ -176,6 +176,59 @@ import Testing
         }
     }
 
+    /// One metric of `cost` USD in job `job` at `time`; `camel` stores it as the first
+    /// generation did (`jobId`, `costUSD`).
+    func jobItem(_ cost: String, job: String?, at time: UTCTimestamp, id: String, camel: Bool = false) throws -> Item {
+        var item = try MetricItemCodec.item(for: AIUsageMetric(
+            service: "anthropic", model: "claude-3-5-haiku", operation: "completion", timestamp: time, requestId: id,
+            inputTokens: 10, outputTokens: 5, costUSD: ExactDecimal(cost)!, userId: "alice", jobId: job
+        ))
+        if camel {
+            for (snake, camelName) in [("job_id", "jobId"), ("cost_usd", "costUSD")] {
+                if let value = item.removeValue(forKey: snake) { item[camelName] = value }
+            }
+        }
+        return item
+    }
+
+    @Test func jobPrefixesGiveEachJobItsOwnBudgetAndAnExactJobBudgetWins() async throws {
+        let client = try IntegrationEnvironment.client()
+        try await IntegrationEnvironment.withTable(client) { table in
+            let lines = Lines()
+            let checker = checker(client, table, lines: lines)
+            try await set("job:nightly-*", limit: "10", client, table)
+            try await set("job:nightly-big", limit: "100", client, table)
+            try await set("job:*", limit: "5", period: .daily, client, table)
+            try await write([
+                try jobItem("3", job: "nightly-1", at: at("2026-03-02T01:00:00Z"), id: "1"),
+                try jobItem("3", job: "nightly-1", at: at("2026-03-31T01:00:00Z"), id: "2"),
+                try jobItem("11", job: "nightly-2", at: at("2026-03-10T01:00:00Z"), id: "3", camel: true),
+                try jobItem("60", job: "nightly-big", at: at("2026-03-31T02:00:00Z"), id: "4"),
+                try jobItem("4", job: "weekly-1", at: at("2026-03-31T03:00:00Z"), id: "5"),
+                try jobItem("1000", job: nil, at: at("2026-03-31T04:00:00Z"), id: "6"),       // no job: no job subject
+                try jobItem("100", job: "nightly-1", at: at("2026-02-28T23:59:59Z"), id: "7"),  // February
+            ], to: table, client)
+            let outcome = try await checker.check(at: at("2026-03-31T23:00:00Z"), send: false)
+            let jobs = outcome.evaluations.filter { $0.subject.kind == .job }
+            let found = Dictionary(uniqueKeysWithValues: jobs.map { ("\($0.budget.period.rawValue) \($0.subject.text)", "\($0.budget.scope.text) \($0.spend)") })
+            #expect(found == [
+                "monthly job:nightly-1": "job:nightly-* 6",       // 3 + 3 (February's 100 is another month)
+                "monthly job:nightly-2": "job:nightly-* 11",      // the first generation's jobId/costUSD
+                "monthly job:nightly-big": "job:nightly-big 60",  // the exact budget wins, read from GSI3
+                "daily job:nightly-1": "job:* 3",                 // 31 March only
+                "daily job:nightly-big": "job:* 60",
+                "daily job:weekly-1": "job:* 4",
+            ])
+            #expect(raised(outcome, "job:nightly-1") == ["50:info", "50:info"])   // 6 of 10; 3 of 5 is 60 %
+            #expect(raised(outcome, "job:nightly-2") == ["100:exceeded"])         // 11 of 10
+            #expect(raised(outcome, "job:weekly-1") == ["80:warning"])            // 4 of 5
+            #expect(raised(outcome, "job:nightly-big").sorted() == ["100:exceeded", "50:info"])  // 60 of 5; 60 of 100
+            // One raw read per period with job prefixes: March's 31 days and the 31st.
+            #expect(outcome.reads.jobPrefixDays == 32)
+            #expect(outcome.reads.jobPrefix.items == 7)  // March's 4 nightly-* items; the 31st's 3 job items
+        }
+    }
+
     // MARK: - Processes and the bootstrap
 
     static var binaries: URL { URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent() }

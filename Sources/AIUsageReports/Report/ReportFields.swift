@@ -30,6 +30,9 @@ struct ReportFields {
     var userIdCamel: WireAttribute?
     var serviceIndexKey: WireAttribute?
     var error: WireAttribute?
+    // Job ids (a job prefix's spend per job).
+    var jobId: WireAttribute?
+    var jobIdCamel: WireAttribute?
 
     /// Every attribute name read, both generations (a Query's projection).
     static let names = [
@@ -49,9 +52,9 @@ struct ReportFields {
             case 4:
                 if item.matches(name, "date") { fields.date = attribute } else if item.matches(name, "hour") { fields.hour = attribute }
             case 5:
-                if item.matches(name, "model") { fields.model = attribute } else if item.matches(name, "error") { fields.error = attribute }
+                if item.matches(name, "model") { fields.model = attribute } else if item.matches(name, "error") { fields.error = attribute } else if item.matches(name, "jobId") { fields.jobIdCamel = attribute }
             case 6:
-                if item.matches(name, "userId") { fields.userIdCamel = attribute } else if item.matches(name, "GSI1PK") { fields.serviceIndexKey = attribute }
+                if item.matches(name, "userId") { fields.userIdCamel = attribute } else if item.matches(name, "GSI1PK") { fields.serviceIndexKey = attribute } else if item.matches(name, "job_id") { fields.jobId = attribute }
             case 7:
                 if item.matches(name, "service") { fields.service = attribute } else if item.matches(name, "costUSD") { fields.costCamel = attribute } else if item.matches(name, "user_id") { fields.userId = attribute }
             case 8:

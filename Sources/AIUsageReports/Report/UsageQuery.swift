@@ -13,6 +13,10 @@ public struct UsageQuery: Sendable, Hashable {
     public var batchId: String?
     public var userId: String?
     public var environment: String?
+    /// Only the items whose `job_id` or `jobId` begins with this (`""`: every item with a job).
+    /// Not an API parameter: budget checks of job prefix scopes set it. Never answered from
+    /// rollups, which do not keep jobs.
+    public var jobIdPrefix: String?
     /// In the order asked for, without repeats; never empty.
     public var aggregation: [AggregationLevel]
 
@@ -35,6 +39,7 @@ public struct UsageQuery: Sendable, Hashable {
         batchId: String? = nil,
         userId: String? = nil,
         environment: String? = nil,
+        jobIdPrefix: String? = nil,
         aggregation: [AggregationLevel] = [.day]
     ) {
         self.start = start
@@ -46,6 +51,7 @@ public struct UsageQuery: Sendable, Hashable {
         self.batchId = batchId
         self.userId = userId
         self.environment = environment
+        self.jobIdPrefix = jobIdPrefix
         self.aggregation = aggregation.isEmpty ? [.day] : aggregation
     }
 
@@ -155,7 +161,7 @@ public struct UsageQuery: Sendable, Hashable {
     }
 
     /// A stable text naming this query exactly (for caching answers).
-    public var cacheKey: String { echo.serialized() }
+    public var cacheKey: String { echo.serialized() + (jobIdPrefix.map { "\u{1F}job_prefix=\($0)" } ?? "") }
 }
 
 extension StringProtocol {

@@ -108,9 +108,9 @@ public struct RollupGroup: Sendable, Hashable {
         return true
     }
 
-    /// Whether rollups can answer `query`: no job or batch filter.
+    /// Whether rollups can answer `query`: no job, job prefix or batch filter.
     public static func canAnswer(_ query: UsageQuery) -> Bool {
-        query.jobId == nil && query.batchId == nil
+        query.jobId == nil && query.batchId == nil && query.jobIdPrefix == nil
     }
 
     /// Whether the summary groups can answer `query`: no environment or user filter either.

@@ -38,8 +38,10 @@ extension UsageQuery {
     }
 
     /// The attributes a raw read of it projects: the report's, plus `error` when it is scoped
-    /// to a job or batch (the scoped report counts their failed calls).
+    /// to a job or batch (the scoped report counts their failed calls), plus the job ids for a
+    /// job prefix (its spend is kept per job).
     var rawProjection: [String] {
-        jobId != nil || batchId != nil ? ReportFields.names + ["error"] : ReportFields.names
+        if jobIdPrefix != nil { return ReportFields.names + ["job_id", "jobId"] }
+        return jobId != nil || batchId != nil ? ReportFields.names + ["error"] : ReportFields.names
     }
 }

@@ -62,52 +62,27 @@ public struct ScopedReportFetcher: Sendable {
         var count = ReadCount()
     }
 
-    /// Reads `segments` of `query`'s raw items from every partition that holds them, at most
-    /// `concurrency` reads in flight, each page folded as it arrives; the parts merge exactly.
+    /// Reads `segments` of `query`'s raw items from every partition that holds them, folding
+    /// the sums, the first and last call and the error count together.
     func readRaw(
         _ query: UsageQuery, segments: [(first: CivilDate, last: CivilDate)], levels: [AggregationLevel]
     ) async throws(DynamoDBError) -> Scan {
-        let source = fetcher.source
-        var reads: [(first: CivilDate, last: CivilDate, partition: String)] = []
-        for segment in segments {
-            for partition in source.rawPartitions(for: query) { reads.append((segment.first, segment.last, partition)) }
-        }
-        var total = Scan(aggregate: UsageAggregate(levels: levels))
-        let concurrency = fetcher.concurrency
-        do {
-            try await withThrowingTaskGroup(of: Scan.self) { group in
-                var next = 0
-                func startNext() {
-                    guard next < reads.count else { return }
-                    let read = reads[next]
-                    next += 1
-                    group.addTask {
-                        var aggregate = UsageAggregate(levels: levels)
-                        var activity = CallActivity()
-                        let count = try await source.readRaw(query, partition: read.partition, from: read.first, to: read.last) {
-                            (reader: inout WireItem) throws(WireDecodingError) in
-                            let fields = try ReportFields.read(&reader)
-                            let invalid = aggregate.invalidItems
-                            fields.fold(into: &aggregate, reader)
-                            // Only the items the sums count.
-                            if aggregate.invalidItems == invalid { activity.add(fields, reader) }
-                        }
-                        return Scan(aggregate: aggregate, activity: activity, count: count)
-                    }
-                }
-                for _ in 0..<min(concurrency, reads.count) { startNext() }
-                while let part = try await group.next() {
-                    total.aggregate.merge(part.aggregate)
-                    total.activity.merge(part.activity)
-                    total.count += part.count
-                    startNext()
-                }
+        var (scan, count) = try await fetcher.readRawParts(
+            query, segments: segments,
+            empty: { Scan(aggregate: UsageAggregate(levels: levels)) },
+            fold: { (scan: inout Scan, reader: inout WireItem) throws(WireDecodingError) in
+                let fields = try ReportFields.read(&reader)
+                let invalid = scan.aggregate.invalidItems
+                fields.fold(into: &scan.aggregate, reader)
+                // Only the items the sums count.
+                if scan.aggregate.invalidItems == invalid { scan.activity.add(fields, reader) }
+            },
+            merge: { total, part in
+                total.aggregate.merge(part.aggregate)
+                total.activity.merge(part.activity)
             }
-        } catch let error as DynamoDBError {
-            throw error
-        } catch {
-            throw DynamoDBError(kind: .invalidResponse, code: "UnexpectedError", message: "\(error)", operation: "Query")
-        }
-        return total
+        )
+        scan.count = count
+        return scan
     }
 }

@@ -144,11 +144,10 @@ public struct DynamoDBUsageSource: UsageSource {
         }
         var conditions: [String] = []
         for filter in query.serverFilters {
-            let placeholder = filter.placeholder
-            values[placeholder] = .s(filter.value)
+            if filter.bindsValue { values[filter.placeholder] = .s(filter.value) }
             let clauses = filter.attributes.map { attribute -> String in
                 names["#\(attribute)"] = attribute
-                return "#\(attribute) = \(placeholder)"
+                return filter.clause("#\(attribute)")
             }
             conditions.append(clauses.count == 1 ? clauses[0] : "(\(clauses.joined(separator: " OR ")))")
         }

@@ -67,19 +67,64 @@ public struct ReadCount: Sendable, Hashable {
     }
 }
 
+/// One server-side filter of a raw read: an item matches when one of `attributes` (the names
+/// of both generations) holds an `S` that equals `value`, or begins with it.
+public struct ServerFilter: Sendable, Hashable {
+    public enum Match: Sendable, Hashable {
+        case equals
+        /// `begins_with`; an empty prefix asks only that the attribute exists.
+        case beginsWith
+    }
+
+    public var value: String
+    /// The expression attribute value's name, `:job`.
+    public var placeholder: String
+    public var attributes: [String]
+    public var match: Match
+
+    public init(value: String, placeholder: String, attributes: [String], match: Match = .equals) {
+        self.value = value
+        self.placeholder = placeholder
+        self.attributes = attributes
+        self.match = match
+    }
+
+    /// Whether the filter needs `placeholder` bound (an empty prefix does not).
+    public var bindsValue: Bool { match == .equals || !value.isEmpty }
+
+    /// The `FilterExpression` clause for one attribute, written `name` in the expression.
+    public func clause(_ name: String) -> String {
+        switch match {
+        case .equals: "\(name) = \(placeholder)"
+        case .beginsWith: value.isEmpty ? "attribute_exists(\(name))" : "begins_with(\(name), \(placeholder))"
+        }
+    }
+
+    /// What DynamoDB decides for an attribute's value (byte for byte; only an `S` matches).
+    public func matches(_ attribute: AttributeValue?) -> Bool {
+        guard case .s(let text)? = attribute else { return false }
+        switch match {
+        case .equals: return text.utf8.elementsEqual(value.utf8)
+        case .beginsWith: return text.utf8.starts(with: value.utf8)
+        }
+    }
+}
+
 extension UsageQuery {
-    /// The filters a raw Query applies on the server, as attribute → accepted names (either
-    /// generation): `operation`, `model`, `job_id`/`jobId`, `batch_id`/`batchId`,
-    /// `user_id`/`userId`, `environment`. An item matches when, for every filter, one of its
-    /// names holds an `S` equal to the value.
-    public var serverFilters: [(value: String, placeholder: String, attributes: [String])] {
-        var filters: [(String, String, [String])] = []
-        if let operation { filters.append((operation, ":operation", ["operation"])) }
-        if let model { filters.append((model, ":model", ["model"])) }
-        if let jobId { filters.append((jobId, ":job", ["job_id", "jobId"])) }
-        if let batchId { filters.append((batchId, ":batch", ["batch_id", "batchId"])) }
-        if let userId { filters.append((userId, ":user", ["user_id", "userId"])) }
-        if let environment { filters.append((environment, ":environment", ["environment"])) }
+    /// The filters a raw Query applies on the server (either generation's names): `operation`,
+    /// `model`, `job_id`/`jobId`, a job id prefix, `batch_id`/`batchId`, `user_id`/`userId`,
+    /// `environment`. An item matches when it matches every filter.
+    public var serverFilters: [ServerFilter] {
+        var filters: [ServerFilter] = []
+        if let operation { filters.append(ServerFilter(value: operation, placeholder: ":operation", attributes: ["operation"])) }
+        if let model { filters.append(ServerFilter(value: model, placeholder: ":model", attributes: ["model"])) }
+        if let jobId { filters.append(ServerFilter(value: jobId, placeholder: ":job", attributes: ["job_id", "jobId"])) }
+        if let jobIdPrefix {
+            filters.append(ServerFilter(value: jobIdPrefix, placeholder: ":jobPrefix", attributes: ["job_id", "jobId"], match: .beginsWith))
+        }
+        if let batchId { filters.append(ServerFilter(value: batchId, placeholder: ":batch", attributes: ["batch_id", "batchId"])) }
+        if let userId { filters.append(ServerFilter(value: userId, placeholder: ":user", attributes: ["user_id", "userId"])) }
+        if let environment { filters.append(ServerFilter(value: environment, placeholder: ":environment", attributes: ["environment"])) }
         return filters
     }
 }

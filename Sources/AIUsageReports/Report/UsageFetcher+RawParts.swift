@@ -1,0 +1,53 @@
+import AIUsage
+import DynamoDB
+
+extension UsageFetcher {
+    /// Reads `segments` of `query`'s raw items from every partition that holds them, at most
+    /// `concurrency` reads in flight. Each read folds its items, page by page, into a part of its
+    /// own (`empty()`), and the parts merge into the answer as they finish.
+    func readRawParts<Part: Sendable>(
+        _ query: UsageQuery,
+        segments: [(first: CivilDate, last: CivilDate)],
+        empty: @escaping @Sendable () -> Part,
+        fold: @escaping @Sendable (inout Part, inout WireItem) throws(WireDecodingError) -> Void,
+        merge: (inout Part, Part) -> Void
+    ) async throws(DynamoDBError) -> (part: Part, count: ReadCount) {
+        let source = self.source
+        var reads: [(first: CivilDate, last: CivilDate, partition: String)] = []
+        for segment in segments {
+            for partition in source.rawPartitions(for: query) { reads.append((segment.first, segment.last, partition)) }
+        }
+        var total = empty()
+        var count = ReadCount()
+        let concurrency = self.concurrency
+        do {
+            try await withThrowingTaskGroup(of: (Part, ReadCount).self) { group in
+                var next = 0
+                func startNext() {
+                    guard next < reads.count else { return }
+                    let read = reads[next]
+                    next += 1
+                    group.addTask {
+                        var part = empty()
+                        let count = try await source.readRaw(query, partition: read.partition, from: read.first, to: read.last) {
+                            (reader: inout WireItem) throws(WireDecodingError) in
+                            try fold(&part, &reader)
+                        }
+                        return (part, count)
+                    }
+                }
+                for _ in 0..<min(concurrency, reads.count) { startNext() }
+                while let (part, partCount) = try await group.next() {
+                    merge(&total, part)
+                    count += partCount
+                    startNext()
+                }
+            }
+        } catch let error as DynamoDBError {
+            throw error
+        } catch {
+            throw DynamoDBError(kind: .invalidResponse, code: "UnexpectedError", message: "\(error)", operation: "Query")
+        }
+        return (total, count)
+    }
+}
