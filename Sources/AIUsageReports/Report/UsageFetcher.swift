@@ -123,59 +123,42 @@ public struct UsageFetcher: Sendable {
             var isRollup: Bool
             var covered: [CivilDate]
         }
-        do {
-            try await withThrowingTaskGroup(of: Part.self) { group in
-                var next = 0
-                func startNext() {
-                    guard next < reads.count else { return }
-                    let read = reads[next]
-                    next += 1
-                    group.addTask {
-                        switch read {
-                        case .rollups(let first, let last):
-                            var count: ReadCount
-                            var stream: RollupStream
-                            if RollupGroup.summariesAnswer(query) {
-                                stream = RollupStream(query: query, from: first, to: last, level: .summary)
-                                count = try await source.readRollups(from: first, to: last) { (reader: inout WireItem) throws(WireDecodingError) in
-                                    try stream.add(&reader)
-                                }
-                            } else {
-                                // The markers and manifests, then the fine groups.
-                                stream = RollupStream(query: query, from: first, to: last, level: .fine)
-                                count = try await source.readRollups(from: first, to: last) { (reader: inout WireItem) throws(WireDecodingError) in
-                                    try stream.addHeader(&reader)
-                                }
-                                count += try await source.readFineRollups(from: first, to: last) { (reader: inout WireItem) throws(WireDecodingError) in
-                                    try stream.add(&reader)
-                                }
-                            }
-                            stream.finish()
-                            return Part(aggregate: stream.aggregate, count: count, isRollup: true, covered: stream.covered)
-                        case .raw(let first, let last, let partition):
-                            var aggregate = UsageAggregate(levels: levels)
-                            let count = try await source.readRaw(query, partition: partition, from: first, to: last) {
-                                (reader: inout WireItem) throws(WireDecodingError) in
-                                let fields = try ReportFields.read(&reader)
-                                fields.fold(into: &aggregate, reader)
-                            }
-                            return Part(aggregate: aggregate, count: count, isRollup: false, covered: [])
-                        }
+        try await Self.inParallel(reads, concurrency: concurrency, read: { (read) throws(DynamoDBError) -> Part in
+            switch read {
+            case .rollups(let first, let last):
+                var count: ReadCount
+                var stream: RollupStream
+                if RollupGroup.summariesAnswer(query) {
+                    stream = RollupStream(query: query, from: first, to: last, level: .summary)
+                    count = try await source.readRollups(from: first, to: last) { (reader: inout WireItem) throws(WireDecodingError) in
+                        try stream.add(&reader)
+                    }
+                } else {
+                    // The markers and manifests, then the fine groups.
+                    stream = RollupStream(query: query, from: first, to: last, level: .fine)
+                    count = try await source.readRollups(from: first, to: last) { (reader: inout WireItem) throws(WireDecodingError) in
+                        try stream.addHeader(&reader)
+                    }
+                    count += try await source.readFineRollups(from: first, to: last) { (reader: inout WireItem) throws(WireDecodingError) in
+                        try stream.add(&reader)
                     }
                 }
-                for _ in 0..<min(concurrency, reads.count) { startNext() }
-                while let part = try await group.next() {
-                    outcome.aggregate.merge(part.aggregate)
-                    if part.isRollup { outcome.rollup += part.count } else { outcome.raw += part.count }
-                    covered.formUnion(part.covered)
-                    startNext()
+                stream.finish()
+                return Part(aggregate: stream.aggregate, count: count, isRollup: true, covered: stream.covered)
+            case .raw(let first, let last, let partition):
+                var aggregate = UsageAggregate(levels: levels)
+                let count = try await source.readRaw(query, partition: partition, from: first, to: last) {
+                    (reader: inout WireItem) throws(WireDecodingError) in
+                    let fields = try ReportFields.read(&reader)
+                    fields.fold(into: &aggregate, reader)
                 }
+                return Part(aggregate: aggregate, count: count, isRollup: false, covered: [])
             }
-        } catch let error as DynamoDBError {
-            throw error
-        } catch {
-            throw DynamoDBError(kind: .invalidResponse, code: "UnexpectedError", message: "\(error)", operation: "Query")
-        }
+        }, merge: { part in
+            outcome.aggregate.merge(part.aggregate)
+            if part.isRollup { outcome.rollup += part.count } else { outcome.raw += part.count }
+            covered.formUnion(part.covered)
+        })
         return covered
     }
 
