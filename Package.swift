@@ -44,7 +44,15 @@ let package = Package(
         .target(name: "ExactJSON", swiftSettings: strict),
         .target(name: "DynamoDB", dependencies: ["CurlHTTP", "SigV4", "ExactJSON"], swiftSettings: strict),
         // The domain: metrics and their items, pricing, usage extraction, the table's key layout.
-        .target(name: "AIUsage", dependencies: ["DynamoDB", "ExactJSON"], swiftSettings: strict),
+        .target(
+            name: "AIUsage",
+            dependencies: ["DynamoDB", "ExactJSON"],
+            swiftSettings: strict,
+            plugins: ["EmbedPricingCatalogue"]
+        ),
+        // Build time only: embeds pricing/catalogue.json (the built-in prices) in AIUsage.
+        .executableTarget(name: "embed-pricing-catalogue", swiftSettings: strict),
+        .plugin(name: "EmbedPricingCatalogue", capability: .buildTool(), dependencies: ["embed-pricing-catalogue"]),
         // The tracker and the tracked provider clients: the only part of the domain's users that needs CurlHTTP.
         .target(name: "AIUsageTracker", dependencies: ["AIUsage", "DynamoDB", "CurlHTTP"], swiftSettings: strict),
         // Reports: queries, the UsageSource seam, the streaming aggregate, rollups.

@@ -163,7 +163,11 @@ public final class CurlConnection {
         default:
             kind = .other
         }
-        return HTTPError(kind: kind, message: message, curlCode: Int(code.rawValue), url: url)
+        // What arrived before the failure: a reply cut midway is still the caller's to read.
+        var status = 0
+        _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        let partial = status > 0 ? HTTPResponse(status: status, headers: collector.headers, body: collector.body) : nil
+        return HTTPError(kind: kind, message: message, curlCode: Int(code.rawValue), url: url, partialResponse: partial)
     }
 }
 

@@ -28,12 +28,17 @@ public struct HTTPError: Error, Sendable, Hashable, CustomStringConvertible {
     public var curlCode: Int?
     /// The URL that failed (never carries credentials: requests are signed in headers).
     public var url: String
+    /// What arrived before the transfer failed, when the response's status line did: its
+    /// status, its header fields and the body bytes received (a streamed reply cut midway, say).
+    /// `nil` when no response had begun. Not part of ``description``.
+    public var partialResponse: HTTPResponse?
 
-    public init(kind: Kind, message: String, curlCode: Int? = nil, url: String) {
+    public init(kind: Kind, message: String, curlCode: Int? = nil, url: String, partialResponse: HTTPResponse? = nil) {
         self.kind = kind
         self.message = message
         self.curlCode = curlCode
         self.url = url
+        self.partialResponse = partialResponse
     }
 
     public var description: String {

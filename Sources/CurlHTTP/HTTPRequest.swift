@@ -44,7 +44,7 @@ public struct HTTPRequest: Sendable {
 
 /// A complete HTTP response: status, the final response's header fields, and the body bytes
 /// exactly as received (no content decoding is requested).
-public struct HTTPResponse: Sendable {
+public struct HTTPResponse: Sendable, Hashable {
     public var status: Int
     public var headers: HTTPHeaders
     public var body: [UInt8]

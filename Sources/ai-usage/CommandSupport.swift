@@ -80,16 +80,30 @@ extension AsyncParsableCommand {
 
 extension TableOptions {
     /// A tracker writing to the table, configured from the environment (spill file, pricing).
-    func tracker() throws -> Tracker {
+    func tracker() async throws -> Tracker {
         let environment = ProcessInfo.processInfo.environment
         if let problem = TrackerConfiguration.environmentProblems(environment).first { throw CLIError(problem) }
         let client = try client()
         return Tracker(
             sink: DynamoDBSink(client: client, tableName: try tableName()),
             configuration: .fromEnvironment(environment),
-            calculator: CostCalculator(table: try PricingTable.load(environment: environment)),
+            calculator: CostCalculator(catalogue: try await catalogue()),
             budgetGate: DynamoDBBudgetGate(client: client, tableName: try tableName())
         )
+    }
+
+    /// The prices to use: built in, the table's published catalogue when
+    /// AI_USAGE_PRICING_FROM_TABLE is on, and AI_USAGE_PRICING_FILE over them.
+    func catalogue() async throws -> PricingCatalogue {
+        let environment = ProcessInfo.processInfo.environment
+        do {
+            let enabled = PublishedCatalogue.isEnabled(environment) == true
+            return try await PublishedCatalogue.effectiveCatalogue(
+                environment: environment, client: enabled ? try client() : nil, tableName: enabled ? try tableName() : nil
+            )
+        } catch let error as PricingFileError {
+            throw CLIError("\(error.description): fix the file, or unset AI_USAGE_PRICING_FILE to use the built-in prices")
+        }
     }
 }
 

@@ -43,7 +43,7 @@ struct RecordCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let tracker = try table.tracker()
+            let tracker = try await table.tracker()
             let usage = TokenUsage(inputTokens: inputTokens, outputTokens: outputTokens, totalTokens: totalTokens, apiCalls: apiCalls)
             let metric = tracker.metric(service: service, model: model, operation: operation, usage: usage,
                                         isBatch: batchAPI, latency: latencyMs.map { .milliseconds($0) }, error: error)

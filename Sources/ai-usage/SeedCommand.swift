@@ -33,7 +33,7 @@ struct SeedCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let tracker = try table.tracker()
+            let tracker = try await table.tracker()
             let first = start.flatMap { CivilDate($0) } ?? UTCTimestamp.now().civilDate.adding(days: -(days - 1))
             var generator = SeedData(seed: seed, calculator: tracker.calculator)
             let total = days * perDay

@@ -165,7 +165,7 @@ struct FixedDefectTests {
 @Suite("Model name resolution")
 struct ModelResolutionTests {
     private func pricedAs(_ service: String, _ model: String) -> String? {
-        PricingTable.builtIn.resolveModel(model, service: service)?.key
+        PricingCatalogue.builtIn.resolve(model, provider: service)?.model
     }
 
     @Test(arguments: [
@@ -197,9 +197,9 @@ struct ModelResolutionTests {
 
     @Test func exactNameBeatsAPrefix() throws {
         // Both "claude-3-opus" and "claude-3-opus-20240229" are entries: the exact one wins.
-        let match = try #require(PricingTable.builtIn.resolveModel("claude-3-opus-20240229", service: "anthropic"))
-        #expect(match.key == "claude-3-opus-20240229")
-        #expect(match.isExact)
+        let match = try #require(PricingCatalogue.builtIn.resolve("claude-3-opus-20240229", provider: "anthropic"))
+        #expect(match.model == "claude-3-opus-20240229")
+        #expect(match.rule == .exact)
         // gpt-4o-2024-08-06 has its own (current) price, not the original gpt-4o price.
         let snapshot = cost("openai", "gpt-4o-2024-08-06", input: 1000, output: 500)
         #expect(snapshot.pricedAs == "gpt-4o-2024-08-06")
@@ -208,8 +208,9 @@ struct ModelResolutionTests {
     }
 
     @Test func familyMatchIsMarkedInexact() throws {
-        let match = try #require(PricingTable.builtIn.resolveModel("gpt-4o-2024-05-13", service: "openai"))
-        #expect(!match.isExact)
+        let match = try #require(PricingCatalogue.builtIn.resolve("gpt-4o-2024-05-13", provider: "openai"))
+        #expect(match.rule == .snapshotSuffix)
+        #expect(match.explanation == "gpt-4o-2024-05-13 → gpt-4o (dated or -latest suffix removed)")
     }
 
     @Test(arguments: [
@@ -239,10 +240,10 @@ struct ModelResolutionTests {
 
     @Test func snapshotSuffixes() {
         for suffix in ["-20241022", "-2024-08-06", "-0613", "-latest"] {
-            #expect(PricingTable.isSnapshotSuffix(Substring(suffix)), "\(suffix)")
+            #expect(PricingCatalogue.isSnapshotSuffix(Substring(suffix)), "\(suffix)")
         }
         for suffix in ["", "-", "20241022", "-mini", "-5", "-4-5", "-2024-08", "-2024-8-06", "-123456789", "-latest-2", "-v2"] {
-            #expect(!PricingTable.isSnapshotSuffix(Substring(suffix)), "\(suffix)")
+            #expect(!PricingCatalogue.isSnapshotSuffix(Substring(suffix)), "\(suffix)")
         }
     }
 }
@@ -359,8 +360,8 @@ struct PartialUsageTests {
 
 @Suite("Built-in table")
 struct BuiltInTableTests {
-    private func price(_ service: String, _ model: String) -> TokenPrice? {
-        PricingTable.builtIn.pricing(forService: service)?.models[model]
+    private func price(_ service: String, _ model: String) -> PriceSet? {
+        PricingCatalogue.builtIn.entry(provider: service, model: model, at: .now())?.prices
     }
 
     @Test func everyOriginalModelKeepsItsPricePerThousand() throws {
@@ -384,16 +385,16 @@ struct BuiltInTableTests {
         for (service, rows) in [("openai", openAI), ("anthropic", anthropic)] {
             for (model, input, output) in rows {
                 let entry = try #require(price(service, model), "\(model)")
-                #expect(entry.inputPerToken * 1000 == dec(input), "\(model)")
-                #expect(entry.outputPerToken.map { $0 * 1000 } == output.map { dec($0) }, "\(model)")
+                #expect(entry[.input].map { $0 * 1000 } == dec(input), "\(model)")
+                #expect(entry[.output].map { $0 * 1000 } == output.map { dec($0) }, "\(model)")
             }
         }
-        let places = try #require(PricingTable.builtIn.pricing(forService: "google_places"))
-        #expect(places.operations == [
-            "place_details": dec("0.017"), "place_search": dec("0.032"), "place_autocomplete": dec("0.00283"),
-            "place_photo": dec("0.007"), "geocoding": dec("0.005"),
+        let places = PricingCatalogue.builtIn.entries.filter { $0.provider == "google_places" }
+        #expect(Dictionary(uniqueKeysWithValues: places.map { ($0.model, $0.prices) }) == [
+            "place_details": PriceSet([.perCall: dec("0.017")]), "place_search": PriceSet([.perCall: dec("0.032")]),
+            "place_autocomplete": PriceSet([.perCall: dec("0.00283")]), "place_photo": PriceSet([.perCall: dec("0.007")]),
+            "geocoding": PriceSet([.perCall: dec("0.005")]),
         ])
-        #expect(places.models.isEmpty)
     }
 
     @Test func addedModelsPerMillion() throws {
@@ -426,9 +427,9 @@ struct BuiltInTableTests {
         let million = dec("1000000")
         for (service, model, input, cached, output) in rows {
             let entry = try #require(price(service, model), "\(model)")
-            #expect(entry.inputPerToken * million == dec(input), "\(model)")
-            #expect(entry.cachedInputPerToken.map { $0 * million } == cached.map { dec($0) }, "\(model)")
-            #expect(entry.outputPerToken.map { $0 * million } == output.map { dec($0) }, "\(model)")
+            #expect(entry[.input].map { $0 * million } == dec(input), "\(model)")
+            #expect(service == "anthropic" || entry[.cacheRead].map { $0 * million } == cached.map { dec($0) }, "\(model)")
+            #expect(entry[.output].map { $0 * million } == output.map { dec($0) }, "\(model)")
         }
         // Anthropic cache prices, explicit or by rule, per 1M: (5m write, 1h write, read).
         let cache: [(String, String, String, String)] = [
@@ -438,27 +439,41 @@ struct BuiltInTableTests {
             ("claude-haiku-4-5", "1.25", "2", "0.10"), ("claude-sonnet-5", "2.50", "4", "0.20"),
         ]
         for (model, write, write1h, read) in cache {
-            let entry = try #require(price("anthropic", model), "\(model)")
-            #expect(entry.effectiveCacheWritePerToken * million == dec(write), "\(model)")
-            #expect(entry.effectiveCacheWrite1hPerToken * million == dec(write1h), "\(model)")
-            #expect(entry.effectiveCacheReadPerToken * million == dec(read), "\(model)")
+            // What 100,000 tokens of each kind cost, through the calculator, × 10 (a million would
+            // cross the 200K long-context threshold of the models that have one).
+            #expect(cost("anthropic", model, input: 0, output: 0, cacheWrites: 100_000).costUSD.map { $0 * 10 } == dec(write), "\(model)")
+            #expect(cost("anthropic", model, input: 0, output: 0, cacheWrites: 100_000, cacheWrites1h: 100_000).costUSD.map { $0 * 10 } == dec(write1h), "\(model)")
+            #expect(cost("anthropic", model, input: 0, output: 0, cacheReads: 100_000).costUSD.map { $0 * 10 } == dec(read), "\(model)")
         }
     }
 
     @Test func serviceRules() throws {
-        let openAI = try #require(PricingTable.builtIn.pricing(forService: "openai"))
-        #expect(openAI.batchMultiplier == dec("0.5"))
-        #expect(openAI.totalOnlySplit == .half)
-        let anthropic = try #require(PricingTable.builtIn.pricing(forService: "anthropic"))
-        #expect(anthropic.batchMultiplier == dec("0.5"))
-        #expect(anthropic.totalOnlySplit == .thirtySeventy)
-        #expect(PricingTable.builtIn.pricing(forService: "google_places")?.batchMultiplier == nil)
+        #expect(ServiceRules.of("openai").batchMultiplier == dec("0.5"))
+        #expect(ServiceRules.of("openai").totalOnlySplit == .half)
+        #expect(ServiceRules.of("anthropic").batchMultiplier == dec("0.5"))
+        #expect(ServiceRules.of("anthropic").totalOnlySplit == .thirtySeventy)
+        #expect(ServiceRules.of("google_places").batchMultiplier == nil)
     }
 
-    @Test func textHelpersRejectBadPrices() {
-        #expect(TokenPrice.perMillion(input: "abc", output: "1") == nil)
-        #expect(TokenPrice.perMillion(input: "1", output: "-1") == nil)
-        #expect(TokenPrice.perThousand(input: "0.001", output: nil)?.inputPerToken == dec("0.000001"))
+    @Test func theBuiltInCatalogueIsTheDataFile() throws {
+        // The embedded copy (BuiltInCatalogueData, made at build time) is pricing/catalogue.json.
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../pricing/catalogue.json").standardized
+        let fromFile = try PricingCatalogue.read(file: file.path)
+        #expect(fromFile == PricingCatalogue.builtIn)
+        #expect(PricingCatalogue.builtIn.version == "builtin-2026-12-05")
+        #expect(PricingCatalogue.builtIn.entries.allSatisfy { $0.catalogueVersion == "builtin-2026-12-05" })
+    }
+
+    @Test func o3HasItsLaunchPriceAndItsCut() {
+        // 1M in + 1M out: $10 + $40 at launch (2025-04-16), $2 + $8 from the cut of 2025-06-10.
+        let usage = TokenUsage(inputTokens: 1_000_000, outputTokens: 1_000_000)
+        func o3(_ y: Int, _ m: Int, _ d: Int) -> ExactDecimal? {
+            calculator.cost(service: "openai", model: "o3", operation: "completion", usage: usage, at: UTCTimestamp(year: y, month: m, day: d)).costUSD
+        }
+        #expect(o3(2025, 5, 1) == dec("50"))
+        #expect(o3(2025, 6, 9) == dec("50"))
+        #expect(o3(2025, 6, 10) == dec("10"))
+        #expect(o3(2025, 4, 15) == nil)
     }
 }
 
@@ -492,9 +507,9 @@ struct PricingFileTests {
 
     @Test func environmentVariableNamesTheFile() throws {
         let table = try withFile(example) { path in
-            try PricingTable.load(environment: ["AI_USAGE_PRICING_FILE": path])
+            try PricingCatalogue.load(environment: ["AI_USAGE_PRICING_FILE": path])
         }
-        let calculator = CostCalculator(table: table)
+        let calculator = CostCalculator(catalogue: table)
         func price(_ service: String, _ model: String, _ operation: String, _ usage: TokenUsage) -> ExactDecimal? {
             calculator.cost(service: service, model: model, operation: operation, usage: usage).costUSD
         }
@@ -512,23 +527,25 @@ struct PricingFileTests {
         #expect(price("openai", "gpt-3.5-turbo", "completion", TokenUsage(inputTokens: 1, outputTokens: 1)) == nil)
         // Untouched.
         #expect(price("openai", "gpt-4o-mini", "completion", TokenUsage(inputTokens: 1, outputTokens: 1)) == dec("0.00000075"))
-        let sonnet = try #require(table.pricing(forService: "anthropic")?.models["claude-sonnet-4"])
-        #expect(sonnet.cacheWrite1hPerToken == dec("0.000006"))
+        let sonnet = try #require(table.entry(provider: "anthropic", model: "claude-sonnet-4", at: .now()))
+        #expect(sonnet.prices[.cacheWrite1h] == dec("0.000006"))
+        // The legacy entry replaced the model's whole history, long-context tier included.
+        #expect(sonnet.tiers.isEmpty)
+        #expect(table.history(provider: "anthropic", model: "claude-sonnet-4").count == 1)
         // A new service keeps the defaults of a service: 50/50 split, no batch discount.
-        #expect(table.pricing(forService: "mistral")?.totalOnlySplit == .half)
-        #expect(table.pricing(forService: "mistral")?.batchMultiplier == nil)
-        #expect(table.pricing(forService: "openai")?.batchMultiplier == dec("0.5"))
+        #expect(ServiceRules.of("mistral").totalOnlySplit == .half)
+        #expect(ServiceRules.of("mistral").batchMultiplier == nil)
     }
 
     @Test func noVariableOrEmptyMeansTheBuiltInTable() throws {
-        #expect(try PricingTable.load(environment: [:]) == .builtIn)
-        #expect(try PricingTable.load(environment: ["AI_USAGE_PRICING_FILE": ""]) == .builtIn)
+        #expect(try PricingCatalogue.load(environment: [:]) == .builtIn)
+        #expect(try PricingCatalogue.load(environment: ["AI_USAGE_PRICING_FILE": ""]) == .builtIn)
     }
 
     @Test func missingFileIsAnErrorNamingIt() {
         let path = "/nonexistent-\(UUID().uuidString)/prices.json"
         do throws(PricingFileError) {
-            _ = try PricingTable.load(environment: ["AI_USAGE_PRICING_FILE": path])
+            _ = try PricingCatalogue.load(environment: ["AI_USAGE_PRICING_FILE": path])
             Issue.record("expected an error for a missing file")
         } catch {
             #expect(error.path == path)
@@ -539,7 +556,7 @@ struct PricingFileTests {
     @Test func directoryIsAnErrorNamingIt() {
         let path = FileManager.default.temporaryDirectory.path
         do throws(PricingFileError) {
-            _ = try PricingTable.load(file: path)
+            _ = try PricingCatalogue.load(file: path)
             Issue.record("expected an error for a directory")
         } catch {
             #expect(error.description == "pricing file '\(path)': cannot be read: Is a directory")
@@ -548,7 +565,7 @@ struct PricingFileTests {
 
     @Test(arguments: [
         ("{\"openai\": {\"gpt-4o\": {\"input_per_million\": \"2.50\",}}}", "is not valid JSON"),
-        ("[1, 2]", "the top level must be a JSON object of services"),
+        ("[1, 2]", "the top level must be a JSON object"),
         ("{\"openai\": [1]}", "'openai' must be an object of models or operations"),
         ("{\"openai\": {\"gpt-4o\": 2.5}}", "openai.gpt-4o must be an object of prices (or null to remove it)"),
         ("{\"openai\": {\"gpt-4o\": {\"input_per_milion\": 2.5}}}", "openai.gpt-4o: unknown field 'input_per_milion'"),
@@ -563,7 +580,7 @@ struct PricingFileTests {
     func malformedFileIsAClearError(contents: String, problem: String) throws {
         try withFile(contents) { path in
             do throws(PricingFileError) {
-                _ = try PricingTable.load(file: path)
+                _ = try PricingCatalogue.load(file: path)
                 Issue.record("expected an error for \(contents)")
             } catch {
                 #expect(error.path == path)
@@ -574,9 +591,13 @@ struct PricingFileTests {
     }
 
     @Test func appliesOnTopOfAGivenBase() throws {
-        let base = PricingTable(services: ["openai": ServicePricing(models: ["m": TokenPrice(inputPerToken: 1, outputPerToken: 1)])])
-        let table = try base.applying(pricingJSON: Array("{\"openai\": {\"n\": {\"input_per_million\": 1000000}}}".utf8), source: "inline")
-        #expect(table.pricing(forService: "openai")?.models.keys.sorted() == ["m", "n"])
-        #expect(table.pricing(forService: "openai")?.models["n"]?.inputPerToken == 1)
+        let base = PricingCatalogue(version: "base", entries: [
+            CatalogueEntry(provider: "openai", model: "m", effectiveFrom: UTCTimestamp(microsecondsSinceEpoch: 0), prices: PriceSet([.input: 1, .output: 1])),
+        ])
+        let layer = try CatalogueJSON.read(Array("{\"openai\": {\"n\": {\"input_per_million\": 1000000}}}".utf8), source: "inline")
+        let table = layer.layered(over: base)
+        #expect(table.entries.map(\.model) == ["m", "n"])
+        #expect(table.entry(provider: "openai", model: "n", at: .now())?.prices[.input] == 1)
+        #expect(table.version.hasPrefix("base+file-"))
     }
 }

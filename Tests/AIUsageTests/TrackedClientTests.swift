@@ -67,6 +67,13 @@ import TestSupport
         "messages": [["role": "user", "content": "What is the capital of France?"]],
     ]
 
+    /// 11 estimated input tokens: "You are terse." (14 UTF-8 bytes) + "What is the capital of
+    /// France?" (30) = 44 bytes, ⌈44 ÷ 4⌉ = 11 (roles are not counted).
+    static let miniRequest: JSONValue = [
+        "model": "gpt-4o-mini",
+        "messages": [["role": "system", "content": "You are terse."], ["role": "user", "content": "What is the capital of France?"]],
+    ]
+
     static let anthropicRequest: JSONValue = [
         "model": "claude-3-5-sonnet-20241022",
         "max_tokens": 1024,
@@ -153,21 +160,30 @@ import TestSupport
         #expect(item["error"] == .s(expectedText))
         #expect(item["model"] == .s("gpt-4o"))
         #expect(item["operation"] == .s("completion"))
-        #expect(item["cost_usd"] == nil)
-        #expect(item["input_tokens"] == nil)
+        // Not billed: cost exactly 0. The input is still recorded, estimated from the request:
+        // "What is the capital of France?" is 30 UTF-8 bytes, ⌈30 ÷ 4⌉ = 8 tokens.
+        #expect(item["cost_usd"] == .n("0"))
+        #expect(item["input_tokens"] == .n("8"))
+        #expect(item["output_tokens"] == .n("0"))
+        #expect(item["total_tokens"] == .n("8"))
+        let metadata = try #require(item["metadata"]?.map)
+        #expect(metadata["cost_note"] == .s("not billed: openai answered HTTP 429"))
+        #expect(metadata["usage_estimated"] == .bool(true))
+        #expect(metadata["usage_reported"] == .bool(false))
+        #expect(metadata["cost_estimated"] == nil)
         #expect(latency(item) != nil)
         // A trailing slash on the base URL does not double the path's.
         #expect(server.requests.first?.path == "/chat/completions")
     }
 
     @Test func openAITimeoutThrowsTransportErrorAndRecordsIt() async throws {
-        // The provider would answer 200 after 20 s; ending in a timeout proves the 300 ms limit won.
-        let server = try FaultResponder(script: [.delayed(milliseconds: 20_000, status: 200, headers: Self.json, body: Array(Self.chatResponse.utf8))])
+        // The provider never answers; the 300 ms limit ends the call.
+        let server = try FaultResponder(script: [.noAnswer])
         let sink = RecordingSink()
         let tracker = makeTracker(sink)
         let client = OpenAIClient(apiKey: key, baseURL: server.endpoint, tracker: tracker, timeouts: HTTPTimeouts(connect: .seconds(2), total: .milliseconds(300)))
 
-        let thrown = await #expect(throws: ProviderError.self) { try await client.chatCompletion(body: Self.chatRequest) }
+        let thrown = await #expect(throws: ProviderError.self) { try await client.chatCompletion(body: Self.miniRequest) }
         guard case .transport(let transport) = try #require(thrown) else {
             Issue.record("expected a transport error, got \(String(describing: thrown))")
             return
@@ -179,9 +195,20 @@ import TestSupport
         let recorded = try #require(item["error"]?.string)
         #expect(recorded.hasPrefix("transport failure: timed out for \(server.endpoint)/chat/completions"))
         #expect(recorded == thrown?.description)
-        #expect(item["cost_usd"] == nil)
-        let milliseconds = try #require(latency(item))
-        #expect(milliseconds >= 300)  // the timeout fired: a wait for the server would have ended in a 200
+        // The request was sent: OpenAI bills its input. Estimated: "You are terse." (14 bytes) +
+        // "What is the capital of France?" (30) = 44 bytes, ⌈44 ÷ 4⌉ = 11 tokens; output 0.
+        #expect(item["model"] == .s("gpt-4o-mini"))
+        #expect(item["input_tokens"] == .n("11"))
+        #expect(item["output_tokens"] == .n("0"))
+        #expect(item["total_tokens"] == .n("11"))
+        // gpt-4o-mini input $0.15 per 1M = 0.00000015 per token: 11 × 0.00000015 = 0.00000165.
+        #expect(item["cost_usd"] == .n("0.00000165"))
+        let metadata = try #require(item["metadata"]?.map)
+        #expect(metadata["cost_estimated"] == .bool(true))
+        #expect(metadata["usage_estimated"] == .bool(true))
+        #expect(metadata["usage_reported"] == .bool(false))
+        #expect(metadata["cost_note"] == .s("estimated: the request was sent and the call failed (timed out) before openai reported usage; input estimated from the request"))
+        #expect(latency(item) != nil)  // no bound: libcurl's timer may fire a millisecond early
     }
 
     @Test func openAIEmbeddingsRecordInputTokensOnly() async throws {
@@ -227,8 +254,12 @@ import TestSupport
 
         let item = try await onlyItem(sink, tracker: tracker)
         #expect(item["error"] == .s(try #require(thrown?.description)))
+        // Whether a 200 that cannot be read was billed cannot be told: no cost (never 0), the
+        // input estimated (⌈30 ÷ 4⌉ = 8).
         #expect(item["cost_usd"] == nil)
-        #expect(item["input_tokens"] == nil)
+        #expect(item["input_tokens"] == .n("8"))
+        #expect(item["metadata"]?.map?["cost_note"] == .s("unknown: openai answered HTTP 200 with a body that could not be read"))
+        #expect(item["metadata"]?.map?["usage_reported"] == .bool(false))
     }
 
     @Test func aNonJSONErrorBodyKeepsTheStatusAndQuotesTheBody() async throws {
@@ -303,7 +334,10 @@ import TestSupport
         #expect(item["error"] == .s("anthropic HTTP 529 overloaded_error: Overloaded"))
         #expect(item["service"] == .s("anthropic"))
         #expect(item["model"] == .s("claude-3-5-sonnet-20241022"))
-        #expect(item["cost_usd"] == nil)
+        // 529 without usage: not billed. "Hello, Claude" is 13 bytes: ⌈13 ÷ 4⌉ = 4 input tokens.
+        #expect(item["cost_usd"] == .n("0"))
+        #expect(item["input_tokens"] == .n("4"))
+        #expect(item["metadata"]?.map?["cost_note"] == .s("not billed: anthropic answered HTTP 529"))
         #expect(latency(item) != nil)
     }
 

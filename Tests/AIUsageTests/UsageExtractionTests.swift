@@ -27,7 +27,7 @@ struct UsageShapeTests {
         let usage = try extract("openai", fixture: "openai-chat-completion.json")
         #expect(usage == TokenUsage(
             inputTokens: 2006, outputTokens: 300, totalTokens: 2306, cachedInputTokens: 1920,
-            reasoningTokens: 0, apiCalls: 1, model: "gpt-4o-2024-08-06"
+            reasoningTokens: 0, apiCalls: 1, serviceTier: "default", model: "gpt-4o-2024-08-06"
         ))
     }
 
@@ -65,7 +65,7 @@ struct UsageShapeTests {
         #expect(usage == TokenUsage(
             inputTokens: 2095, outputTokens: 503, totalTokens: 2598,
             cacheCreationInputTokens: 0, cacheCreation1hInputTokens: nil, cacheReadInputTokens: 0,
-            model: "claude-sonnet-4-20250514"
+            serviceTier: "standard", model: "claude-sonnet-4-20250514"
         ))
     }
 

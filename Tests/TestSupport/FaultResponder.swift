@@ -24,6 +24,11 @@ public enum FaultAction: Sendable {
     case reset
     /// Wait, then answer.
     case delayed(milliseconds: Int, status: Int, headers: [String: String], body: [UInt8])
+    /// Begin a chunked answer (`Transfer-Encoding: chunked`, as a streamed reply comes), send
+    /// `body` as one chunk, then close the connection without the last chunk: a reply cut midway.
+    case cut(status: Int, headers: [String: String], body: [UInt8])
+    /// Never answer: read until the client gives up and closes the connection (a client timeout).
+    case noAnswer
 
     /// A DynamoDB-style JSON answer with a correct, wrong or missing `x-amz-crc32`.
     public static func dynamoJSON(status: Int = 200, _ body: String, crc: CRCMode = .correct) -> FaultAction {
@@ -165,6 +170,17 @@ private final class Server: @unchecked Sendable {
             case .delayed(let milliseconds, let status, let headers, let body):
                 usleep(useconds_t(milliseconds * 1000))
                 write(socket, status: status, headers: headers, body: body)
+            case .cut(let status, let headers, let body):
+                var head = "HTTP/1.1 \(status) Injected\r\n"
+                for (name, value) in headers.sorted(by: { $0.key < $1.key }) { head += "\(name): \(value)\r\n" }
+                head += "Transfer-Encoding: chunked\r\n\r\n"
+                let chunk = Array(String(body.count, radix: 16).utf8) + [13, 10] + body + [13, 10]
+                sendAll(socket, Array(head.utf8) + chunk)
+                return
+            case .noAnswer:
+                var ignored: [UInt8] = []
+                while receive(socket, into: &ignored) { ignored.removeAll(keepingCapacity: true) }
+                return
             }
         }
     }
@@ -207,7 +223,10 @@ private final class Server: @unchecked Sendable {
         var head = "HTTP/1.1 \(status) Injected\r\n"
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) { head += "\(name): \(value)\r\n" }
         head += "Content-Length: \(body.count)\r\n\r\n"
-        let bytes = Array(head.utf8) + body
+        sendAll(socket, Array(head.utf8) + body)
+    }
+
+    private func sendAll(_ socket: Int32, _ bytes: [UInt8]) {
         var sent = 0
         while sent < bytes.count {
             let result = bytes[sent...].withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }

@@ -33,6 +33,8 @@ public struct AIUsageMetric: Sendable, Hashable {
     public var error: String?
     /// Free-form details (auto-tags, cache tokens, why a cost is missing, …).
     public var metadata: [String: AttributeValue]
+    /// The version of the price catalogue that priced `costUSD` (`priced_with`).
+    public var pricedWith: String?
 
     public init(
         service: String,
@@ -52,7 +54,8 @@ public struct AIUsageMetric: Sendable, Hashable {
         githubPR: Int? = nil,
         environment: String? = nil,
         error: String? = nil,
-        metadata: [String: AttributeValue] = [:]
+        metadata: [String: AttributeValue] = [:],
+        pricedWith: String? = nil
     ) {
         self.service = service.lowercased()
         self.model = model
@@ -72,6 +75,7 @@ public struct AIUsageMetric: Sendable, Hashable {
         self.environment = environment
         self.error = error
         self.metadata = metadata
+        self.pricedWith = pricedWith
     }
 
     static func derivedTotal(_ input: Int?, _ output: Int?) -> Int? {

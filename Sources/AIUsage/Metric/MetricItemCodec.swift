@@ -69,6 +69,7 @@ public enum MetricItemCodec {
         put("latency_ms", metric.latencyMs)
         put("github_pr", metric.githubPR)
         if let cost = metric.costUSD { item["cost_usd"] = .n(cost.description) }
+        put("priced_with", metric.pricedWith)
         put("user_id", metric.userId)
         put("job_id", metric.jobId)
         put("batch_id", metric.batchId)
@@ -152,7 +153,8 @@ public enum MetricItemCodec {
             githubPR: try integer("github_pr", "githubPR"),
             environment: try string("environment"),
             error: try string("error"),
-            metadata: metadata
+            metadata: metadata,
+            pricedWith: try string("priced_with")
         )
         do {
             try metric.validate()

@@ -33,17 +33,17 @@ public struct PricingFileError: Error, Sendable, Hashable, CustomStringConvertib
     }
 }
 
-extension PricingTable {
-    /// The environment variable that names a JSON file overriding or extending the built-in prices.
+extension PricingCatalogue {
+    /// The environment variable that names a catalogue file layered over the built-in prices.
     public static let fileEnvironmentVariable = "AI_USAGE_PRICING_FILE"
 
-    /// The table to use: `base` (the built-in table) with the file named by
-    /// `AI_USAGE_PRICING_FILE` applied, or `base` itself when the variable is unset or empty.
-    /// A file that cannot be read or is malformed is an error, never silently ignored.
+    /// The catalogue to use: `base` (the built-in catalogue) with the file named by
+    /// `AI_USAGE_PRICING_FILE` layered over it, or `base` itself when the variable is unset or
+    /// empty. A file that cannot be read or is malformed is an error, never silently ignored.
     public static func load(
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        base: PricingTable = .builtIn
-    ) throws(PricingFileError) -> PricingTable {
+        base: PricingCatalogue = .builtIn
+    ) throws(PricingFileError) -> PricingCatalogue {
         guard let path = environment[fileEnvironmentVariable], !path.isEmpty else { return base }
         do {
             return try load(file: path, base: base)
@@ -54,25 +54,30 @@ extension PricingTable {
         }
     }
 
-    /// `base` with the pricing file at `path` applied.
-    public static func load(file path: String, base: PricingTable = .builtIn) throws(PricingFileError) -> PricingTable {
+    /// `base` with the catalogue file at `path` layered over it.
+    public static func load(file path: String, base: PricingCatalogue = .builtIn) throws(PricingFileError) -> PricingCatalogue {
+        try read(file: path).layered(over: base)
+    }
+
+    /// The catalogue in the file at `path`, alone.
+    public static func read(file path: String) throws(PricingFileError) -> PricingCatalogue {
         let bytes: [UInt8]
         switch readWholeFile(path) {
         case .success(let contents): bytes = contents
         case .failure(let reason): throw PricingFileError(path: path, problem: "cannot be read: \(reason.message)")
         }
-        return try base.applying(pricingJSON: bytes, source: path)
+        return try CatalogueJSON.read(bytes, source: path)
     }
 
     /// The bytes of a file, or the system's reason (`strerror`) why not.
-    private static func readWholeFile(_ path: String) -> Result<[UInt8], ReadFailure> {
+    static func readWholeFile(_ path: String) -> Result<[UInt8], ReadFailure> {
         let descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else { return .failure(ReadFailure(errno: errno)) }
         defer { _ = close(descriptor) }
         var contents: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            let count = buffer.withUnsafeMutableBytes { systemRead(descriptor, $0.baseAddress, $0.count) }
             if count == 0 { return .success(contents) }
             if count < 0 {
                 if errno == EINTR { continue }
@@ -81,67 +86,54 @@ extension PricingTable {
             contents.append(contentsOf: buffer[0..<count])
         }
     }
+}
 
-    /// This table with the prices of a pricing file's JSON applied. Format (`docs/pricing.md`):
-    ///
-    /// ```json
-    /// {
-    ///   "openai": {
-    ///     "gpt-4o": {"input_per_million": "2.50", "cached_input_per_million": "1.25", "output_per_million": "10.00"},
-    ///     "gpt-3.5-turbo": null
-    ///   },
-    ///   "anthropic": {
-    ///     "claude-x": {"input_per_million": 3, "output_per_million": 15, "cache_write_per_million": "3.75", "cache_read_per_million": "0.30"}
-    ///   },
-    ///   "google_places": {"place_details": {"per_call": "0.017"}}
-    /// }
-    /// ```
-    ///
-    /// Each entry replaces the entry of the same name (case-insensitive) entirely; `null` removes
-    /// it; a new service or name extends the table. Prices are JSON numbers or decimal strings,
-    /// read exactly (never through a binary floating-point value).
-    public func applying(pricingJSON bytes: [UInt8], source: String) throws(PricingFileError) -> PricingTable {
+/// The override format of earlier versions, still read: services → names → prices per million
+/// tokens (or `per_call`), or `null` to remove a name. Each entry replaces the model's whole
+/// history below it.
+enum LegacyPricingFile {
+    static func read(_ root: JSONValue, source: String, version: String) throws(PricingFileError) -> PricingCatalogue {
         func fail(_ problem: String) -> PricingFileError { PricingFileError(path: source, problem: problem) }
-        let root: JSONValue
-        do {
-            root = try JSONValue.parse(bytes)
-        } catch {
-            throw fail("is not valid JSON: \(error)")
-        }
         guard case .object(let services) = root else {
-            throw fail("the top level must be a JSON object of services, e.g. {\"openai\": {\"gpt-4o\": {…}}}")
+            throw fail("the top level must be a JSON object")
         }
-        var table = self
+        var entries: [CatalogueEntry] = []
         var seenServices: Set<String> = []
         for member in services {
             let (rawService, serviceValue) = (member.key, member.value)
             let service = rawService.lowercased()
             guard seenServices.insert(service).inserted else { throw fail("service '\(service)' appears twice") }
-            guard case .object(let entries) = serviceValue else {
+            guard case .object(let names) = serviceValue else {
                 throw fail("'\(rawService)' must be an object of models or operations")
             }
-            var pricing = table.services[service] ?? ServicePricing()
             var seenEntries: Set<String> = []
-            for member in entries {
+            for member in names {
                 let (rawName, entryValue) = (member.key, member.value)
                 let name = rawName.lowercased()
                 let path = "\(service).\(rawName)"
                 guard seenEntries.insert(name).inserted else { throw fail("'\(path)' appears twice") }
-                pricing.models[name] = nil
-                pricing.operations[name] = nil
+                var entry = CatalogueEntry(
+                    provider: service, model: name, effectiveFrom: UTCTimestamp(microsecondsSinceEpoch: 0),
+                    prices: PriceSet(), source: source, catalogueVersion: version, replacesHistory: true
+                )
                 switch try PriceEntry(entryValue, path: path, source: source) {
-                case .removed: break
-                case .perCall(let price): pricing.operations[name] = price
-                case .tokens(let price): pricing.models[name] = price
+                case .removed: entry.isRemoval = true
+                case .perCall(let price): entry.prices[.perCall] = price
+                case .tokens(let prices): entry.prices = prices
                 }
+                entries.append(entry)
             }
-            table.services[service] = pricing
         }
-        return table
+        return PricingCatalogue(version: version, entries: entries)
     }
 }
 
-private struct ReadFailure: Error {
+/// `read(2)`, named apart from `PricingCatalogue.read(file:)`.
+private func systemRead(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+    read(descriptor, buffer, count)
+}
+
+struct ReadFailure: Error {
     var message: String
 
     init(errno code: Int32) {
@@ -153,7 +145,7 @@ private struct ReadFailure: Error {
 private enum PriceEntry {
     case removed
     case perCall(ExactDecimal)
-    case tokens(TokenPrice)
+    case tokens(PriceSet)
 
     static let tokenFields = [
         "input_per_million", "output_per_million", "cached_input_per_million",
@@ -189,14 +181,15 @@ private enum PriceEntry {
             throw fail("\(path) needs input_per_million (token-priced) or per_call (priced per call)")
         }
         let perToken = PriceUnit.perMillion
-        self = .tokens(TokenPrice(
-            inputPerToken: input * perToken,
-            outputPerToken: prices["output_per_million"].map { $0 * perToken },
-            cachedInputPerToken: prices["cached_input_per_million"].map { $0 * perToken },
-            cacheWritePerToken: prices["cache_write_per_million"].map { $0 * perToken },
-            cacheWrite1hPerToken: prices["cache_write_1h_per_million"].map { $0 * perToken },
-            cacheReadPerToken: prices["cache_read_per_million"].map { $0 * perToken }
-        ))
+        var set = PriceSet([.input: input * perToken])
+        let keys: [(String, PriceKey)] = [
+            ("output_per_million", .output), ("cached_input_per_million", .cacheRead), ("cache_write_per_million", .cacheWrite5m),
+            ("cache_write_1h_per_million", .cacheWrite1h), ("cache_read_per_million", .cacheRead),
+        ]
+        for (field, key) in keys {
+            if let price = prices[field] { set[key] = price * perToken }
+        }
+        self = .tokens(set)
     }
 
     /// A non-negative price from a JSON number or a decimal string, exactly.

@@ -33,6 +33,14 @@ public struct TokenUsage: Sendable, Hashable {
     public var reasoningTokens: Int?
     /// Billable calls this usage stands for; 1 for a single request.
     public var apiCalls: Int
+    /// Images generated, for a model priced per image.
+    public var images: Int?
+    /// The service tier the provider says it served the call with (OpenAI `service_tier`:
+    /// `default`, `flex`, `priority`, …); `nil` or `default` means the standard prices.
+    public var serviceTier: String?
+    /// `true` when the counts are an estimate made by the tracker (from the request's size)
+    /// because the provider reported no usage: a failed or cut-off call.
+    public var isEstimated: Bool
     /// The model the response names (e.g. `gpt-4o-2024-08-06`), which may be more specific than
     /// the model that was requested.
     public var model: String?
@@ -49,6 +57,9 @@ public struct TokenUsage: Sendable, Hashable {
         cacheReadInputTokens: Int? = nil,
         reasoningTokens: Int? = nil,
         apiCalls: Int = 1,
+        images: Int? = nil,
+        serviceTier: String? = nil,
+        isEstimated: Bool = false,
         model: String? = nil,
         extractionError: String? = nil
     ) {
@@ -61,6 +72,9 @@ public struct TokenUsage: Sendable, Hashable {
         self.cacheReadInputTokens = cacheReadInputTokens
         self.reasoningTokens = reasoningTokens
         self.apiCalls = apiCalls
+        self.images = images
+        self.serviceTier = serviceTier
+        self.isEstimated = isEstimated
         self.model = model
         self.extractionError = extractionError
     }

@@ -64,6 +64,8 @@ public enum UsageExtractor {
 
         mutating func read(shape: Shape) -> TokenUsage {
             var result = TokenUsage(model: root["model"]?.stringValue)
+            // OpenAI says which service tier served the call (default, flex, priority, …).
+            result.serviceTier = root["service_tier"]?.stringValue
             guard let usage = root["usage"], case .object = usage else {
                 result.extractionError = missingUsageReason()
                 return result
@@ -93,6 +95,8 @@ public enum UsageExtractor {
                 result.cacheCreationInputTokens = count(usage, "cache_creation_input_tokens")
                 result.cacheReadInputTokens = count(usage, "cache_read_input_tokens")
                 result.cacheCreation1hInputTokens = count(usage, "cache_creation", "ephemeral_1h_input_tokens")
+                // Anthropic's `usage.service_tier`: standard, priority or batch.
+                if let tier = usage["service_tier"]?.stringValue { result.serviceTier = tier }
                 if let hour = result.cacheCreation1hInputTokens, hour > (result.cacheCreationInputTokens ?? 0) {
                     problems.append("usage.cache_creation.ephemeral_1h_input_tokens (\(hour)) exceeds usage.cache_creation_input_tokens (\(result.cacheCreationInputTokens ?? 0))")
                 }

@@ -4,15 +4,17 @@ import DynamoDB
 
 /// An Anthropic Messages API client whose every call is recorded by a ``Tracker``.
 ///
-/// Each call records exactly one metric through `Tracker.track` (service `anthropic`,
-/// operation `completion`): on success the tokens `UsageExtractor` reads from the response
-/// (cache writes and reads go to the metric's metadata and into the cost) and the cost the
-/// tracker's calculator gives for the model the response names; on failure the error and the
-/// latency, and no cost. The metric takes the task-local ``TrackingContext``.
+/// Each call records exactly one metric through the tracker (service `anthropic`, operation
+/// `completion`): on success the tokens `UsageExtractor` reads from the response (cache writes
+/// and reads go to the metric's metadata and into the cost) and the cost the tracker's
+/// calculator gives for the model the response names; on failure the error, the latency, and
+/// what the call cost by the policy of ``CallBilling`` (an error status without usage, 529
+/// included, is not billed: cost 0, input tokens estimated). The metric takes the task-local
+/// ``TrackingContext``.
 ///
 /// The client does **not retry**: a failure (Anthropic's 529 "overloaded" included) is thrown
-/// at once as a ``ProviderError`` so the caller decides. Streaming (`"stream": true`) is not
-/// supported: its reply is not one JSON body.
+/// at once as a ``ProviderError`` so the caller decides. Streamed messages go through
+/// ``messagesStream(body:metadata:)``.
 ///
 /// The API key goes only into the `x-api-key` header: it never appears in an error, a log
 /// line, a metric, or this value's description.
@@ -79,8 +81,40 @@ public struct AnthropicClient: Sendable {
         try await post(body: body, model: ProviderCall.model(inRequest: body), isBatch: isBatch, metadata: metadata)
     }
 
+    /// `POST {baseURL}/messages` as a stream (`"stream": true` is set), recorded as operation
+    /// `completion`.
+    ///
+    /// The whole reply is read, then its server-sent events (``StreamedCompletion``):
+    /// `message_start` gives the model and the input and cache counts, `content_block_delta` the
+    /// text, `message_delta` the final output count, `message_stop` the end. The metric is priced
+    /// from that usage (`usage_reported: true`).
+    ///
+    /// - Returns: the text, the model and the usage the metric recorded.
+    /// - Throws: ``ProviderError``, once the failed call is recorded; never retried. A stream
+    ///   that stops before `message_stop` (the connection dropped, or the body ended) or sends an
+    ///   `error` event throws ``ProviderError/streamInterrupted(service:received:reason:)`` with
+    ///   what arrived; its metric records `message_start`'s counts when they arrived, with the
+    ///   output estimated from the text received unless `message_delta` gave it, else the
+    ///   estimated input and output, priced.
+    public func messagesStream(body: JSONValue, metadata: [String: AttributeValue] = [:]) async throws(ProviderError) -> StreamedCompletion {
+        let model = ProviderCall.model(inRequest: body)
+        let call = makeCall(body: ProviderCall.setting("stream", to: true, in: body).serializedBytes(), model: model, isBatch: false, metadata: metadata)
+        if preflight, let scope = await tracker.blockedScope(service: Self.service, model: model) {
+            throw .budgetExhausted(service: Self.service, scope: scope)
+        }
+        return try await call.sendStream(tracker: tracker, transport: transport)
+    }
+
     private func post(body: [UInt8], model: String, isBatch: Bool, metadata: [String: AttributeValue]) async throws(ProviderError) -> JSONValue {
-        let call = ProviderCall(
+        let call = makeCall(body: body, model: model, isBatch: isBatch, metadata: metadata)
+        if preflight, let scope = await tracker.blockedScope(service: Self.service, model: model) {
+            throw .budgetExhausted(service: Self.service, scope: scope)
+        }
+        return try await call.send(tracker: tracker, transport: transport)
+    }
+
+    private func makeCall(body: [UInt8], model: String, isBatch: Bool, metadata: [String: AttributeValue]) -> ProviderCall {
+        ProviderCall(
             service: Self.service,
             operation: "completion",
             url: ProviderCall.join(baseURL, "messages"),
@@ -93,10 +127,6 @@ public struct AnthropicClient: Sendable {
             secret: apiKey,
             errorDetails: Self.errorDetails
         )
-        if preflight, let scope = await tracker.blockedScope(service: Self.service, model: model) {
-            throw .budgetExhausted(service: Self.service, scope: scope)
-        }
-        return try await call.send(tracker: tracker, transport: transport)
     }
 
     /// Anthropic's error body: `{"type": "error", "error": {"type": …, "message": …}}`.

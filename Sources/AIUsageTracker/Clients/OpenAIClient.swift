@@ -5,14 +5,19 @@ import DynamoDB
 /// An OpenAI API client whose every call is recorded by a ``Tracker``: the Swift counterpart
 /// of the original system's wrapped OpenAI client.
 ///
-/// Each call records exactly one metric through `Tracker.track` (service `openai`): on
-/// success the tokens `UsageExtractor` reads from the response and the cost the tracker's
-/// calculator gives for the model the response names; on failure the error and the latency,
-/// and no cost. The metric takes the task-local ``TrackingContext`` (job, batch, user, …).
+/// Each call records exactly one metric through the tracker (service `openai`): on success the
+/// tokens `UsageExtractor` reads from the response and the cost the tracker's calculator gives
+/// for the model the response names; on failure the error, the latency, and what the call cost
+/// by the policy of ``CallBilling``: usage the provider reported is priced; without it the input
+/// tokens are estimated from the request (``UsageEstimate``) and the cost is 0 when OpenAI
+/// answered an error status or nothing was sent, the priced estimate when the request was sent
+/// and the transfer failed. The metric takes the task-local ``TrackingContext`` (job, batch,
+/// user, …).
 ///
 /// The client does **not retry**: a failure is thrown at once as a ``ProviderError`` so the
 /// caller decides (``ProviderError/isRetryable`` and ``ProviderError/retryAfter`` help).
-/// Streaming (`"stream": true`) is not supported: its reply is not one JSON body.
+/// Streamed completions go through ``chatCompletionStream(body:metadata:)``; `"stream": true`
+/// in a `chatCompletion` body is refused as an invalid (non-JSON) response.
 ///
 /// The API key goes only into the `Authorization` header: it never appears in an error, a
 /// log line, a metric, or this value's description.
@@ -74,6 +79,32 @@ public struct OpenAIClient: Sendable {
         try await post("chat/completions", operation: "completion", body: body, model: ProviderCall.model(inRequest: body), isBatch: isBatch, metadata: metadata)
     }
 
+    /// `POST {baseURL}/chat/completions` as a stream, recorded as operation `completion`.
+    ///
+    /// The request is sent with `"stream": true` and `"stream_options": {"include_usage": true}`
+    /// (other `stream_options` kept), so the stream ends with a usage chunk; the whole reply is
+    /// read, then its server-sent events (``StreamedCompletion``). The metric is priced from the
+    /// stream's usage (`usage_reported: true`); a stream that ends without one is recorded with
+    /// estimated usage.
+    ///
+    /// - Returns: the text (choice 0), the model and the usage the metric recorded.
+    /// - Throws: ``ProviderError``, once the failed call is recorded; never retried. A stream
+    ///   that stops before `data: [DONE]` (the connection dropped, or the body ended) or sends
+    ///   an error throws ``ProviderError/streamInterrupted(service:received:reason:)`` with what
+    ///   arrived; its metric records the usage if it arrived, else the estimated input and the
+    ///   output estimated from the text received, priced.
+    public func chatCompletionStream(body: JSONValue, metadata: [String: AttributeValue] = [:]) async throws(ProviderError) -> StreamedCompletion {
+        var options = JSONValue.object([])
+        if let given = body["stream_options"], case .object = given { options = given }
+        var request = ProviderCall.setting("stream", to: true, in: body)
+        request = ProviderCall.setting("stream_options", to: ProviderCall.setting("include_usage", to: true, in: options), in: request)
+        let call = makeCall("chat/completions", operation: "completion", body: request.serializedBytes(), model: ProviderCall.model(inRequest: body), isBatch: false, metadata: metadata)
+        if preflight, let scope = await tracker.blockedScope(service: Self.service, model: call.model) {
+            throw .budgetExhausted(service: Self.service, scope: scope)
+        }
+        return try await call.sendStream(tracker: tracker, transport: transport)
+    }
+
     // MARK: - Embeddings
 
     /// `POST {baseURL}/embeddings`, recorded as operation `embedding` (input tokens only).
@@ -90,7 +121,15 @@ public struct OpenAIClient: Sendable {
     // MARK: - Internals
 
     private func post(_ path: String, operation: String, body: [UInt8], model: String, isBatch: Bool, metadata: [String: AttributeValue]) async throws(ProviderError) -> JSONValue {
-        let call = ProviderCall(
+        let call = makeCall(path, operation: operation, body: body, model: model, isBatch: isBatch, metadata: metadata)
+        if preflight, let scope = await tracker.blockedScope(service: Self.service, model: model) {
+            throw .budgetExhausted(service: Self.service, scope: scope)
+        }
+        return try await call.send(tracker: tracker, transport: transport)
+    }
+
+    private func makeCall(_ path: String, operation: String, body: [UInt8], model: String, isBatch: Bool, metadata: [String: AttributeValue]) -> ProviderCall {
+        ProviderCall(
             service: Self.service,
             operation: operation,
             url: ProviderCall.join(baseURL, path),
@@ -103,10 +142,6 @@ public struct OpenAIClient: Sendable {
             secret: apiKey,
             errorDetails: Self.errorDetails
         )
-        if preflight, let scope = await tracker.blockedScope(service: Self.service, model: model) {
-            throw .budgetExhausted(service: Self.service, scope: scope)
-        }
-        return try await call.send(tracker: tracker, transport: transport)
     }
 
     /// OpenAI's error body: `{"error": {"message": …, "type": …, "param": …, "code": …}}`.

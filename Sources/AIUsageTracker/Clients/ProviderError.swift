@@ -23,17 +23,24 @@ public enum ProviderError: Error, Sendable, Hashable, CustomStringConvertible {
     /// TLS, cancellation.
     case transport(HTTPError)
     /// A response that is not an error but cannot be used: a 2xx body that is not JSON (a
-    /// streaming reply, say: `"stream": true` is not supported), or a 1xx/3xx status.
+    /// streamed reply to `chatCompletion` / `messages`, say: stream with `chatCompletionStream` /
+    /// `messagesStream`), or a 1xx/3xx status.
     case invalidResponse(service: String, status: Int, reason: String)
+    /// A streamed reply (`chatCompletionStream`, `messagesStream`) that stopped before its end:
+    /// the connection dropped midway, the body ended without `data: [DONE]` / `message_stop`, or
+    /// the stream sent an error event. `received` is what arrived (its text, model and
+    /// `events`), with the usage the metric recorded; `reason` says what stopped it.
+    case streamInterrupted(service: String, received: StreamedCompletion, reason: String)
     /// The client's preflight refused the call: a hard budget covering `scope` is exhausted
     /// (`Tracker.blockedScope`). Nothing was sent and no metric recorded.
     case budgetExhausted(service: String, scope: String)
 
-    /// The HTTP status the provider answered with; `nil` for a transport failure.
+    /// The HTTP status the provider answered with; `nil` for a transport failure and a stream
+    /// cut after its (successful) status.
     public var status: Int? {
         switch self {
         case .http(_, let status, _, _, _, _), .invalidResponse(_, let status, _): status
-        case .transport, .budgetExhausted: nil
+        case .transport, .streamInterrupted, .budgetExhausted: nil
         }
     }
 
@@ -43,8 +50,8 @@ public enum ProviderError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Whether the same request may succeed later: 408, 409, 429 and 5xx (Anthropic's 529
-    /// "overloaded" included), timeouts and dropped connections. Cancellation, refused
-    /// requests and other client errors are not.
+    /// "overloaded" included), timeouts, dropped connections and interrupted streams.
+    /// Cancellation, refused requests and other client errors are not.
     public var isRetryable: Bool {
         switch self {
         case .http(_, let status, _, _, _, _):
@@ -54,6 +61,8 @@ public enum ProviderError: Error, Sendable, Hashable, CustomStringConvertible {
             case .timedOut, .connectionReset, .connectionRefused, .dnsFailure: return true
             case .tls, .cancelled, .invalidRequest, .other: return false
             }
+        case .streamInterrupted:
+            return true
         case .invalidResponse, .budgetExhausted:
             return false
         }
@@ -70,6 +79,8 @@ public enum ProviderError: Error, Sendable, Hashable, CustomStringConvertible {
             return "transport failure: \(error)"
         case .invalidResponse(let service, let status, let reason):
             return "\(service) HTTP \(status) invalid response: \(reason)"
+        case .streamInterrupted(let service, let received, let reason):
+            return "\(service) stream cut after \(received.events) event\(received.events == 1 ? "" : "s"): \(reason)"
         case .budgetExhausted(let service, let scope):
             return "\(service) call refused: the hard budget for \(scope) is exhausted for this period (ai-usage budget check shows it)"
         }

@@ -31,13 +31,19 @@ import Darwin
 /// ```
 public actor Tracker {
     public nonisolated let configuration: TrackerConfiguration
-    /// Prices the calls `track` records.
-    public nonisolated let calculator: CostCalculator
+    /// Prices the calls `track` records: the current catalogue (a published one is refreshed
+    /// in the background; see `Tracker.start(environment:)`).
+    public nonisolated var calculator: CostCalculator { pricing.withLock { $0 } }
+    nonisolated let pricing: Mutex<CostCalculator>
+    /// The models already warned about as unpriced, by `service/model`: one warning each per process.
+    nonisolated let warnedUnpriced = Mutex<Set<String>>([])
+    /// Re-reads a published catalogue now and then; cancelled by `shutdown()`.
+    var priceRefresh: Task<Void, Never>?
     /// Where `allow(scope:)` learns of exhausted hard budgets; `nil`: every call is allowed.
     public nonisolated let budgetGate: (any BudgetGate)?
     private let sink: any MetricSink
     private nonisolated let buffer = Mutex(Buffer())
-    private nonisolated let counters = Mutex(TrackerStats())
+    nonisolated let counters = Mutex(TrackerStats())
     /// Spill appends run here, one at a time, off the caller's thread and the cooperative pool.
     private nonisolated let spillQueue = DispatchQueue(label: "ai-usage.tracker.spill")
     private nonisolated let spills = DispatchGroup()
@@ -60,7 +66,7 @@ public actor Tracker {
     ) {
         self.sink = sink
         self.configuration = configuration
-        self.calculator = calculator
+        self.pricing = Mutex(calculator)
         self.budgetGate = budgetGate
     }
 
@@ -95,8 +101,18 @@ public actor Tracker {
         return nil
     }
 
-    /// A tracker writing to `DYNAMODB_TABLE_NAME` through a client configured from the environment.
+    /// A tracker writing to `DYNAMODB_TABLE_NAME` through a client configured from the environment,
+    /// pricing with the built-in catalogue and `AI_USAGE_PRICING_FILE`. With
+    /// `AI_USAGE_PRICING_FROM_TABLE=on`, use `Tracker.start(environment:)`, which reads the
+    /// published catalogue.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Tracker {
+        switch PublishedCatalogue.isEnabled(environment) {
+        case false?: break
+        case nil:
+            throw AIUsageMetric.ValidationError("\(PublishedCatalogue.environmentVariable) must be on or off, got '\(InputEcho.short(environment[PublishedCatalogue.environmentVariable] ?? "", limit: 40))'")
+        case true?:
+            throw AIUsageMetric.ValidationError("\(PublishedCatalogue.environmentVariable) is '\(environment[PublishedCatalogue.environmentVariable] ?? "")': a tracker that reads the published catalogue is made with 'try await Tracker.start()' (or set the variable to off)")
+        }
         guard let table = environment["DYNAMODB_TABLE_NAME"], !table.isEmpty else {
             throw AIUsageMetric.ValidationError("DYNAMODB_TABLE_NAME is not set: export the table the metrics go to")
         }
@@ -110,7 +126,7 @@ public actor Tracker {
         return Tracker(
             sink: DynamoDBSink(client: client, tableName: table),
             configuration: .fromEnvironment(environment),
-            calculator: CostCalculator(table: try PricingTable.load(environment: environment)),
+            calculator: CostCalculator(catalogue: try PricingCatalogue.load(environment: environment)),
             budgetGate: DynamoDBBudgetGate(client: client, tableName: table)
         )
     }
@@ -201,6 +217,8 @@ public actor Tracker {
         isShutDown = true
         timer?.cancel()
         timer = nil
+        priceRefresh?.cancel()
+        priceRefresh = nil
         await flush()
     }
 

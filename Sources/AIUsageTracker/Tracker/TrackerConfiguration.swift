@@ -116,8 +116,11 @@ public struct TrackerStats: Sendable, Hashable, CustomStringConvertible {
     public var rejected = 0
     /// Could be neither written nor spilled (the spill file itself failed; logged).
     public var lost = 0
+    /// Recorded without a cost because the catalogue has no price for the model (each model
+    /// is also warned about once per process).
+    public var unpriced = 0
 
     public var description: String {
-        "queued \(queued), written \(written), retried \(retried), spilled \(spilled), replayed \(replayed), rejected \(rejected), lost \(lost)"
+        "queued \(queued), written \(written), retried \(retried), spilled \(spilled), replayed \(replayed), rejected \(rejected), lost \(lost), unpriced \(unpriced)"
     }
 }

@@ -1,0 +1,176 @@
+/// The cost of one token-priced call under one catalogue entry (``CostCalculator`` resolves the
+/// entry; this applies it).
+struct TokenCosting {
+    let entry: CatalogueEntry
+    let rules: ServiceRules
+    let usage: TokenUsage
+    let isBatch: Bool
+
+    private var notes: [String] = []
+
+    init(entry: CatalogueEntry, rules: ServiceRules, usage: TokenUsage, isBatch: Bool) {
+        self.entry = entry
+        self.rules = rules
+        self.usage = usage
+        self.isBatch = isBatch
+    }
+
+    /// Service tiers that mean the standard prices.
+    static let standardTiers: Set<String> = ["default", "auto", "standard", ""]
+    // (`batch`, Anthropic's name for a Message Batches call, means the batch prices.)
+
+    mutating func result() -> CostResult {
+        let key = entry.model
+        func unpriced(_ reason: String) -> CostResult { .unpriced(reason, pricedAs: key) }
+        let counts: [(String, Int?)] = [
+            ("inputTokens", usage.inputTokens), ("outputTokens", usage.outputTokens),
+            ("totalTokens", usage.totalTokens), ("cachedInputTokens", usage.cachedInputTokens),
+            ("cacheCreationInputTokens", usage.cacheCreationInputTokens),
+            ("cacheCreation1hInputTokens", usage.cacheCreation1hInputTokens),
+            ("cacheReadInputTokens", usage.cacheReadInputTokens), ("reasoningTokens", usage.reasoningTokens),
+            ("images", usage.images),
+        ]
+        for (name, value) in counts {
+            if let value, value < 0 { return unpriced("\(name) is negative (\(value))") }
+        }
+
+        // An entry priced only per image (an image model).
+        if entry.prices[.input] == nil {
+            guard let perImage = entry.prices[.perImage] else { return unpriced("model '\(key)' has no input price") }
+            guard let images = usage.images else { return unpriced("model '\(key)' is priced per image and the usage has no image count") }
+            return finish([CostPart(unit: .perImage, quantity: images, price: perImage)], isEstimated: false)
+        }
+
+        let cacheWrites = usage.cacheCreationInputTokens ?? 0
+        let cacheWrites1h = usage.cacheCreation1hInputTokens ?? 0
+        let cacheReads = usage.cacheReadInputTokens ?? 0
+        let cached = usage.cachedInputTokens ?? 0
+        // Tokens in the total that are neither input nor output (Anthropic cache traffic).
+        let (extra, extraOverflow) = cacheWrites.addingReportingOverflow(cacheReads)
+        guard !extraOverflow else { return unpriced("cache token counts overflow") }
+        let inputOnly = entry.prices[.output] == nil
+
+        var isEstimated = usage.isEstimated
+        let input: Int
+        let output: Int
+        switch (usage.inputTokens, usage.outputTokens, usage.totalTokens) {
+        case let (i?, o?, _):
+            (input, output) = (i, o)
+        case let (i?, nil, total):
+            if inputOnly {
+                (input, output) = (i, 0)
+            } else if let total, total >= extra, total - extra >= i {
+                (input, output) = (i, total - extra - i)
+                notes.append("output tokens derived from total tokens")
+            } else {
+                (input, output) = (i, 0)
+                notes.append("output token count missing; counted as 0")
+            }
+        case let (nil, o?, total):
+            if let total, total >= extra, total - extra >= o {
+                (input, output) = (total - extra - o, o)
+                notes.append("input tokens derived from total tokens")
+            } else {
+                (input, output) = (0, o)
+                notes.append("input token count missing; counted as 0")
+            }
+        case let (nil, nil, total?):
+            let tokens = max(total - extra, 0)
+            if inputOnly {
+                (input, output) = (tokens, 0)
+            } else {
+                let split = rules.totalOnlySplit
+                (input, output) = split.split(tokens)
+                isEstimated = true
+                notes.append("only total tokens known; input/output split estimated as \(split.inputParts)/\(split.parts - split.inputParts) of \(split.parts)")
+            }
+        case (nil, nil, nil):
+            return unpriced("usage has no token counts")
+        }
+
+        if inputOnly && output > 0 {
+            return unpriced("model '\(key)' has no output price but the usage has \(output) output tokens")
+        }
+        guard cached <= input else {
+            return unpriced("cached input tokens (\(cached)) exceed input tokens (\(input))")
+        }
+        guard cacheWrites1h <= cacheWrites else {
+            return unpriced("1-hour cache-write tokens (\(cacheWrites1h)) exceed cache-write tokens (\(cacheWrites))")
+        }
+        let reasoning = usage.reasoningTokens ?? 0
+        guard reasoning <= output else {
+            return unpriced("reasoning tokens (\(reasoning)) exceed output tokens (\(output))")
+        }
+        let (context, contextOverflow) = input.addingReportingOverflow(extra)
+        guard !contextOverflow else { return unpriced("token counts overflow") }
+
+        let prices = priceSet(context: context)
+        guard let inputPrice = prices[.input] else { return unpriced("model '\(key)' has no input price") }
+        let cacheReadPrice: ExactDecimal
+        if let price = prices[.cacheRead] {
+            cacheReadPrice = price
+        } else if let multiplier = rules.cacheReadMultiplier {
+            cacheReadPrice = inputPrice * multiplier
+        } else {
+            cacheReadPrice = inputPrice
+            if cached + cacheReads > 0 { notes.append("no cached-input price for '\(key)'; cached tokens charged at the input price") }
+        }
+        let outputPrice = prices[.output] ?? .zero
+        var parts = [
+            CostPart(unit: .input, quantity: input - cached, price: inputPrice),
+            CostPart(unit: .cacheRead, quantity: cached + cacheReads, price: cacheReadPrice),
+            CostPart(unit: .cacheWrite5m, quantity: cacheWrites - cacheWrites1h, price: prices[.cacheWrite5m] ?? inputPrice * rules.cacheWrite5mMultiplier),
+            CostPart(unit: .cacheWrite1h, quantity: cacheWrites1h, price: prices[.cacheWrite1h] ?? inputPrice * rules.cacheWrite1hMultiplier),
+            CostPart(unit: .output, quantity: output - reasoning, price: outputPrice),
+            CostPart(unit: .reasoning, quantity: reasoning, price: prices[.reasoning] ?? outputPrice),
+        ]
+        if let images = usage.images, images > 0 {
+            guard let perImage = prices[.perImage] else { return unpriced("model '\(key)' has no per-image price but the usage has \(images) images") }
+            parts.append(CostPart(unit: .perImage, quantity: images, price: perImage))
+        }
+        return finish(parts, isEstimated: isEstimated)
+    }
+
+    /// The prices that apply: standard, or the long-context tier's above its threshold; then the
+    /// Batch API's or the service tier's.
+    private mutating func priceSet(context: Int) -> PriceSet {
+        var prices = entry.prices
+        var longContext = false
+        if let tier = entry.tiers.last(where: { context > $0.aboveInputTokens }) {
+            prices = prices.overlaid(by: tier.prices)
+            longContext = true
+            notes.append("long-context prices: \(context) tokens of context is above \(tier.aboveInputTokens)")
+        }
+        if isBatch || usage.serviceTier?.lowercased() == "batch" {
+            let explicit = longContext ? nil : entry.batch
+            if let multiplier = rules.batchMultiplier {
+                return prices.scaled(by: multiplier).overlaid(by: explicit)
+            }
+            if let explicit { return prices.overlaid(by: explicit) }
+            notes.append("service '\(entry.provider)' has no batch discount; standard price charged")
+            return prices
+        }
+        if let tier = usage.serviceTier?.lowercased(), !Self.standardTiers.contains(tier) {
+            if let tierPrices = entry.serviceTiers[tier] {
+                return prices.overlaid(by: tierPrices)
+            }
+            notes.append("no '\(InputEcho.short(tier, limit: 20))' service-tier prices for '\(entry.model)'; standard prices charged")
+        }
+        return prices
+    }
+
+    private func finish(_ parts: [CostPart], isEstimated: Bool) -> CostResult {
+        let billed = parts.filter { $0.quantity > 0 }
+        var total = ExactDecimal.zero
+        for part in billed { total += part.cost }
+        return CostResult(
+            costUSD: total,
+            pricedAs: entry.model,
+            isEstimated: isEstimated,
+            note: notes.isEmpty ? nil : notes.joined(separator: "; "),
+            breakdown: billed,
+            pricedWith: entry.catalogueVersion,
+            effectiveFrom: entry.effectiveFrom
+        )
+    }
+}
