@@ -27,6 +27,7 @@ extension AIUsageMetric {
         add("output_tokens", outputTokens)
         add("total_tokens", totalTokens)
         add("cost_usd", costUSD.map { JSONValue.number($0) })
+        add("priced_with", pricedWith)
         add("latency_ms", latencyMs)
         add("user_id", userId)
         add("job_id", jobId)

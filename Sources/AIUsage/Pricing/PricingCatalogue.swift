@@ -139,12 +139,17 @@ public struct PricingCatalogue: Sendable, Hashable {
         return nil
     }
 
-    /// The longest model that `name` starts with, followed by a snapshot suffix.
+    /// The longest model that `name` starts with, followed by a snapshot suffix. Only the few
+    /// endings that can be such a suffix are tried (`-latest`, `-dddd`, `-dddddddd`,
+    /// `-dddd-dd-dd`), each a dictionary lookup, so a large catalogue costs no more per call.
     static func family(of name: String, in models: [String: [CatalogueEntry]]) -> String? {
+        let characters = Array(name)
         var best: String?
-        for key in models.keys where key.count < name.count && name.hasPrefix(key) {
-            guard isSnapshotSuffix(name.dropFirst(key.count)) else { continue }
-            if best.map({ key.count > $0.count }) ?? true { best = key }
+        for length in [5, 7, 9, 11] where length < characters.count {
+            let suffix = String(characters[(characters.count - length)...])
+            guard isSnapshotSuffix(Substring(suffix)) else { continue }
+            let base = String(characters[..<(characters.count - length)])
+            if models[base] != nil, best.map({ base.count > $0.count }) ?? true { best = base }
         }
         return best
     }
