@@ -32,8 +32,9 @@ public struct PricingCatalogue: Sendable, Hashable {
     private mutating func rebuildAliases() {
         aliases = [:]
         for (provider, models) in histories {
-            for (model, history) in models {
-                for alias in history.last?.aliases ?? [] where histories[provider]?[alias] == nil {
+            for (model, history) in models.sorted(by: { $0.key < $1.key }) {
+                // Every entry's aliases: a later price need not repeat them.
+                for alias in Set(history.flatMap(\.aliases)) where histories[provider]?[alias] == nil && aliases[provider]?[alias] == nil {
                     aliases[provider, default: [:]][alias] = model
                 }
             }
