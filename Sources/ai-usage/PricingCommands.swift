@@ -140,21 +140,32 @@ struct PricingImportCommand: AsyncParsableCommand {
         }
     }
 
-    /// Writes through a temporary file in the same directory, then renames it over `path`.
+    /// Writes through a temporary file in the same directory, flushed to disk, then renamed over
+    /// `path` with rename(2): a reader sees the old catalogue or the new one, never a part, and a
+    /// failure leaves `path` as it was. (Foundation's `replaceItemAt` is not used: on Linux it
+    /// removed the original when replacing it.)
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        do {
-            try Data(bytes).write(to: temporary)
-            if FileManager.default.fileExists(atPath: path) {
-                _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
-            } else {
-                try FileManager.default.moveItem(at: temporary, to: url)
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw CLIError("cannot write '\(path)': \((error as NSError).localizedDescription); it is unchanged")
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let temporary = "\(directory).\(name).\(getpid()).\(UInt32.random(in: .min ... .max)).tmp"
+        func failure(_ what: String) -> CLIError {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            return CLIError("cannot write '\(path)' (\(what): \(reason)); it is unchanged")
         }
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw failure("creating \(temporary)") }
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, bytes.count - written) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { close(descriptor); throw failure("writing") }
+            written += count
+        }
+        guard fsync(descriptor) == 0 else { close(descriptor); throw failure("flushing") }
+        guard close(descriptor) == 0 else { throw failure("closing") }
+        guard rename(temporary, path) == 0 else { throw failure("renaming over it") }
     }
 }
 

@@ -1,5 +1,5 @@
 import AIUsage
-import AIUsageReports
+@testable import AIUsageReports
 import DynamoDB
 import TestSupport
 import Testing
@@ -297,7 +297,51 @@ extension AggregatorTests {
 
         @Test func defaultsForAnEmptyItem() throws {
             let row = try UsageRow(item: [:])
-            #expect(row == UsageRow(date: nil, hour: nil, service: nil, model: nil, operation: nil, cost: .zero, tokens: 0, apiCalls: 1))
+            // No cost and no error: a call without a price, counted at 0.
+            #expect(row == UsageRow(date: nil, hour: nil, service: nil, model: nil, operation: nil, cost: .zero, tokens: 0, apiCalls: 1, isUnpriced: true))
+        }
+
+        @Test func aCallIsUnpricedWithoutACostUnlessItFailed() throws {
+            // No cost under either name (absent or NULL), no error: unpriced.
+            #expect(try UsageRow(item: ["total_tokens": .n("5")]).isUnpriced)
+            #expect(try UsageRow(item: ["cost_usd": .null, "costUSD": .null]).isUnpriced)
+            #expect(try UsageRow(item: ["error": .s("")]).isUnpriced)        // an empty error is none
+            #expect(try UsageRow(item: ["error": .null]).isUnpriced)
+            #expect(try UsageRow(item: ["error": .n("1")]).isUnpriced)       // not an S: none, as error counts read it
+            // A cost, even 0, under either generation's name: priced.
+            #expect(try !UsageRow(item: ["cost_usd": .n("0")]).isUnpriced)
+            #expect(try !UsageRow(item: ["costUSD": .n("0.25")]).isUnpriced)
+            #expect(try !UsageRow(item: ["cost_usd": .null, "costUSD": .n("1")]).isUnpriced)
+            // A failed call without a cost was not billed: not unpriced.
+            #expect(try !UsageRow(item: ["error": .s("Timeout")]).isUnpriced)
+            // A cost that cannot be read makes the item invalid, not unpriced.
+            #expect(throws: UsageRow.Invalid.self) { try UsageRow(item: ["cost_usd": .s("0.1")]) }
+        }
+
+        @Test func unpricedCallsAreCountedPerGroupAndLeaveTheSumsAlone() throws {
+            var aggregate = UsageAggregate(levels: allLevels)
+            aggregate.add(["service": .s("openai"), "model": .s("gpt-4o"), "cost_usd": .n("0.5"), "hour": .s("2024-01-15-09"), "date": .s("2024-01-15")])
+            aggregate.add(["service": .s("openai"), "model": .s("gpt-9"), "api_calls": .n("3"), "hour": .s("2024-01-15-09"), "date": .s("2024-01-15")])
+            aggregate.add(["service": .s("openai"), "model": .s("gpt-9"), "error": .s("Timeout"), "date": .s("2024-01-15")])
+            aggregate.add(["service": .s("acme"), "model": .s("m"), "costUSD": .null, "date": .s("2024-01-16")])
+            aggregate.add(["service": .s("acme"), "model": .s("m"), "cost_usd": .s("bad"), "date": .s("2024-01-16")])
+            #expect(aggregate.totalCost == dec("0.5"))
+            #expect(aggregate.totalAPICalls == 6)
+            #expect(aggregate.invalidItems == 1)
+            #expect(aggregate.unpricedCalls == 4)  // gpt-9's 3 calls and acme's 1; not the failed one
+            #expect(aggregate.groups(.model).map(\.unpricedCalls) == [0, 3, 1])  // gpt-4o, gpt-9, m
+            #expect(aggregate.groups(.day).map(\.unpricedCalls) == [3, 1])
+            #expect(aggregate.groups(.hour).map(\.unpricedCalls) == [3, 1])   // 09, unknown
+            // Merging adds them; `GET /ai_usage`'s body never shows them, the scoped shape does.
+            var twice = aggregate
+            twice.merge(aggregate)
+            #expect(twice.unpricedCalls == 8)
+            let body = aggregate.report(start: day, end: day, query: .null).serialized()
+            #expect(!body.contains("unpriced"))
+            let scoped = aggregate.report(start: day, end: day, query: .null, unpricedCalls: true)
+            #expect(scoped["summary"]?["unpriced_calls"] == .number(4))
+            #expect(scoped["aggregations"]?["by_service"]?["openai"]?.objectMembers?.last?.key == "unpriced_calls")
+            #expect(scoped["aggregations"]?["by_service"]?["openai"]?["unpriced_calls"] == .number(3))
         }
 
         @Test func integerSpellingsOfCounts() throws {

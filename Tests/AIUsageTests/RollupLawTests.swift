@@ -88,10 +88,11 @@ import Testing
         return list
     }()
 
-    /// The report text of `query` from `source`, with or without rollups.
+    /// The report text of `query` from `source`, with or without rollups; with `unpriced_calls`
+    /// in the summary and every group, so that rollups must carry those exactly too.
     static func report(_ source: InMemoryUsageSource, _ query: UsageQuery, rollups: Bool) async throws -> (text: String, outcome: UsageFetcher.Outcome) {
         let outcome = try await UsageFetcher(source: source, concurrency: 3, usesRollups: rollups).aggregate(query, today: today)
-        return (outcome.aggregate.report(start: query.start, end: query.end, query: query.echo).serialized(), outcome)
+        return (outcome.aggregate.report(start: query.start, end: query.end, query: query.echo, unpricedCalls: true).serialized(), outcome)
     }
 
     static func compact(_ source: InMemoryUsageSource, settle: Int64 = 0, force: Bool = false) async throws -> [RollupCompactor.DayOutcome] {
@@ -121,6 +122,68 @@ import Testing
                 #expect(rolled.outcome.rollupDays == 0)
             }
         }
+    }
+
+    @Test func rollupsCarryTheUnpricedCallsExactly() async throws {
+        // The random tables hold calls without a cost (a sixth of them, some failed) and with one.
+        let (items, _) = Self.table(seed: 41, count: 400)
+        let expected = items.reduce(into: 0) { count, item in
+            guard let row = try? UsageRow(item: item), row.isUnpriced else { return }
+            count += row.apiCalls
+        }
+        #expect(expected > 20)
+        #expect(items.contains { ($0["cost_usd"] ?? $0["costUSD"]) == nil && $0["error"] != nil })
+        let source = InMemoryUsageSource(items: items, seed: 41)
+        _ = try await Self.compact(source)
+        // The fine groups of every closed day carry them in their hours, and the day totals add up.
+        let groups = source.snapshot.values.filter { $0["TYPE"] == .s(RollupCodec.groupType) && $0["SK"]?.string?.hasPrefix("FINE#") == true }
+        let inGroups = groups.compactMap { RollupCodec.group($0)?.total.unpriced }.reduce(0, +)
+        let closed = items.filter { ($0["GSI2SK"]?.string ?? "") < "COST#2026-03-19" }.reduce(into: 0) { count, item in
+            guard let row = try? UsageRow(item: item), row.isUnpriced else { return }
+            count += row.apiCalls
+        }
+        #expect(inGroups == closed)
+        #expect(groups.contains { $0["hours"]?.string?.split(separator: ";").contains { $0.split(separator: ",").count == 5 } == true })
+        for query in [Self.queries[0], Self.queries[4], Self.queries[1]] {
+            let raw = try await UsageFetcher(source: source, concurrency: 2, usesRollups: false).aggregate(query, today: Self.today)
+            let rolled = try await UsageFetcher(source: source, concurrency: 2).aggregate(query, today: Self.today)
+            #expect(rolled.rollupDays == 11)
+            #expect(rolled.aggregate.unpricedCalls == raw.aggregate.unpricedCalls, "\(query.echo.serialized())")
+            for level in [AggregationLevel.day, .service, .model, .operation, .hour] {
+                #expect(rolled.aggregate.groups(level).map(\.unpricedCalls) == raw.aggregate.groups(level).map(\.unpricedCalls))
+            }
+        }
+        let all = try await UsageFetcher(source: source).aggregate(Self.queries[0], today: Self.today)
+        #expect(all.aggregate.unpricedCalls == expected)
+    }
+
+    @Test func aDayRolledUpBeforeUnpricedCountsIsReadRawUntilCompactedAgain() async throws {
+        let (items, _) = Self.table(seed: 43, count: 300)
+        let source = InMemoryUsageSource(items: items, seed: 43)
+        _ = try await Self.compact(source)
+        let query = Self.queries[0]
+        let raw = try await Self.report(source, query, rollups: false)
+        // The 12th as the previous version wrote it: a version 2 manifest, hours without the
+        // unpriced calls (so its digest and groups are otherwise current).
+        let day = "2026-03-12"
+        for (_, item) in source.snapshot where item["day"] == .s(day) {
+            var old = item
+            if old["TYPE"] == .s(RollupCodec.manifestType) { old["version"] = .n("2") }
+            if let hours = old["hours"]?.string {
+                old["hours"] = .s(hours.split(separator: ";").map { $0.split(separator: ",").prefix(4).joined(separator: ",") }.joined(separator: ";"))
+                old["unpriced_calls"] = nil
+            }
+            source.put(old)
+        }
+        let stale = try await Self.report(source, query, rollups: true)
+        #expect(stale.outcome.rollupDays == 10)      // the 12th is read from its raw items
+        #expect(stale.text == raw.text)
+        // A compaction (not forced) rewrites it, and it is answered from rollups again.
+        let outcomes = try await Self.compact(source)
+        #expect(outcomes.filter { $0.result == .written }.map(\.day.text) == [day])
+        let again = try await Self.report(source, query, rollups: true)
+        #expect(again.outcome.rollupDays == 11)
+        #expect(again.text == raw.text)
     }
 
     @Test func compactingTwiceChangesNothing() async throws {

@@ -202,19 +202,19 @@ private func referenced(
 /// `reasons`, the kept reasons for invalid items too (they name each group's count, so they
 /// differ between the levels).
 private func fingerprint(_ aggregate: UsageAggregate, _ query: UsageQuery, from first: CivilDate, to last: CivilDate, reasons: Bool = true) -> String {
-    var lines = [aggregate.report(start: first, end: last, query: query.echo).serialized()]
-    lines.append("cost \(aggregate.totalCost) tokens \(aggregate.totalTokens) calls \(aggregate.totalAPICalls) items \(aggregate.itemCount) invalid \(aggregate.invalidItems)")
+    var lines = [aggregate.report(start: first, end: last, query: query.echo, unpricedCalls: true).serialized()]
+    lines.append("cost \(aggregate.totalCost) tokens \(aggregate.totalTokens) calls \(aggregate.totalAPICalls) items \(aggregate.itemCount) invalid \(aggregate.invalidItems) unpriced \(aggregate.unpricedCalls)")
     if reasons { lines.append("reasons \(aggregate.invalidReasons.map(\.description))") }
     for level in AggregationLevel.allCases {
-        lines.append("\(level.rawValue): " + aggregate.groups(level).map { "\($0.key)=\($0.cost)/\($0.tokens)/\($0.apiCalls)" }.joined(separator: " "))
+        lines.append("\(level.rawValue): " + aggregate.groups(level).map { "\($0.key)=\($0.cost)/\($0.tokens)/\($0.apiCalls)/\($0.unpricedCalls)" }.joined(separator: " "))
     }
     return lines.joined(separator: "\n")
 }
 
 // MARK: - Building rollup items
 
-private func hourSums(_ items: Int, _ calls: Int, _ tokens: Int, _ cost: String) -> RollupGroup.Hour {
-    RollupGroup.Hour(items: items, calls: calls, tokens: tokens, cost: dec(cost))
+private func hourSums(_ items: Int, _ calls: Int, _ tokens: Int, _ cost: String, unpriced: Int = 0) -> RollupGroup.Hour {
+    RollupGroup.Hour(items: items, calls: calls, tokens: tokens, cost: dec(cost), unpriced: unpriced)
 }
 
 private func rollupGroup(
@@ -266,13 +266,14 @@ private func rollupDayItems(_ day: String, _ groups: [RollupGroup], dirty: Strin
 /// The four fine groups of each hand-made day (three summary groups: the first and last share
 /// service, model and operation). Per day: items 2+1+3+1+5+1 = 13, calls 2+1+4+1+5+1 = 14,
 /// tokens 30+5+300+10+50+10 = 405, cost 0.25 + 0.000000000001 + 1.5 + 0.000123456789 + 2 + 0.5
-/// = 4.250123456790, and 2 invalid items (the anthropic group's).
+/// = 4.250123456790, 2 invalid items (the anthropic group's) and 1 + 3 = 4 unpriced calls (the
+/// first group's hour 07, the anthropic group's).
 private func handGroups(_ day: String) -> [RollupGroup] {
     [
         rollupGroup(date: day, service: "openai", model: "gpt-4o", operation: "completion", environment: "production", userId: "alice",
-                    hours: [7: hourSums(2, 2, 30, "0.25"), 24: hourSums(1, 1, 5, "0.000000000001")], input: 20, output: 15, errors: 1),
+                    hours: [7: hourSums(2, 2, 30, "0.25", unpriced: 1), 24: hourSums(1, 1, 5, "0.000000000001")], input: 20, output: 15, errors: 1),
         rollupGroup(date: day, service: "anthropic", model: "claude-3-haiku", operation: "completion", environment: "staging", userIdCamel: "bob",
-                    hours: [13: hourSums(3, 4, 300, "1.5")], input: 200, output: 100, invalid: 2),
+                    hours: [13: hourSums(3, 4, 300, "1.5", unpriced: 3)], input: 200, output: 100, invalid: 2),
         rollupGroup(date: day, service: "openai", model: "gpt-4o-mini", operation: "embedding",
                     hours: [0: hourSums(1, 1, 10, "0.000123456789"), 23: hourSums(5, 5, 50, "2")], input: 60),
         rollupGroup(date: day, service: "openai", model: "gpt-4o", operation: "completion", environment: "staging", userId: "carol",
@@ -437,10 +438,12 @@ private let agreedEdits: [RollupStreamEdit] = {
     edits.append(.manifest("digest", .s("0123456789abcdef"), clean: false, needsGroup: true))
     edits.append(.manifest("version", nil, clean: false))
     edits.append(.manifest("version", .n("1"), clean: false))
-    edits.append(.manifest("version", .n("3"), clean: false))
-    edits.append(.manifest("version", .s("2"), clean: false))
-    edits.append(.manifest("version", .n("2.0"), clean: false))
-    edits.append(.manifest("version", .n("02"), clean: true))
+    // Version 2 wrote no unpriced counts: its days are read raw until compacted again.
+    edits.append(.manifest("version", .n("2"), clean: false))
+    edits.append(.manifest("version", .n("4"), clean: false))
+    edits.append(.manifest("version", .s("3"), clean: false))
+    edits.append(.manifest("version", .n("3.0"), clean: false))
+    edits.append(.manifest("version", .n("03"), clean: true))
     // Items of other kinds, anywhere in the day, are not ours.
     edits.append(RollupStreamEdit(name: "items of other TYPEs", clean: true, needsGroup: false) { items, _ in
         let day = dayText(items)
@@ -461,9 +464,11 @@ private let agreedEdits: [RollupStreamEdit] = {
     // group matches the query).
     for text in [
         "07=1,1,1", "07=1,1,1,-0.5", "25=1,1,1,1", "07=1,1,1,1;07=1,1,1,1", "07=1,1,1,1;7=1,1,1,1", "7x=1,1,1,1",
-        "07=1,1,1,1,1", "07=1,1,1,abc", "07=1.5,1,1,1", "07=-1,1,1,1", "07=1,1,1,1.", "07=1,1,1,.5", "=1,1,1,1",
+        "07=1,1,1,1,1,1", "07=1,1,1,abc", "07=1.5,1,1,1", "07=-1,1,1,1", "07=1,1,1,1.", "07=1,1,1,.5", "=1,1,1,1",
         "07", "07=", "07=1,1,1,1;08", " 07=1,1,1,1", "07=1,1,1,1 ", "07=1,1,1,1e400", "07=1,1,1,NaN", "07=1,1,1,1=",
         "99999999999999999999=1,1,1,1",
+        // Unpriced calls: more than the calls, negative, not a count.
+        "07=1,1,1,1,2", "24=3,0,0,0,1", "07=1,1,1,1,-1", "07=1,1,1,1,x", "07=1,1,1,1,1.0", "07=2,2,1,1,1 ", "07=1,1,1,1,1;07=1,1,1,1",
     ] {
         edits.append(.hours(text, clean: false))
     }
@@ -472,6 +477,8 @@ private let agreedEdits: [RollupStreamEdit] = {
         "23=1,1,1,1;07=2,2,2,0.5", "007=1,1,1,1", "24=3,0,0,0", "07=1,1,1,-0", "07=1,1,1,1.5E-3", "07=0,0,0,0",
         "07=1,1,1,+2", "07=1,1,1,00012.50", "07=1,1,1,0.000000000001", "00=1,1,1,1;24=2,2,2,2",
         "07=999999999999999999,1,1,99999999999999999999999999999.999999999",
+        // With unpriced calls (at most the calls), or an explicit 0.
+        "07=1,1,1,1,1", "07=2,5,1,0.5,3", "07=1,1,1,1,0", "24=3,0,0,0,0", "07=1,1,1,1,001", "13=3,4,300,1.5,4;07=1,1,1,1",
     ] {
         edits.append(.hours(text, clean: true))
     }
@@ -541,7 +548,8 @@ private let documentedStricterEdits: [RollupStreamEdit] = [
     .hours("07=+1,1,1,1", clean: false),
     .hours("+7=1,1,1,1", clean: false),
     .hours("07=1,1,1000000000000000000,1", clean: false),
-    .manifest("version", .n("+2"), clean: false),
+    .hours("07=1,1,1,1,+1", clean: false),
+    .manifest("version", .n("+3"), clean: false),
     RollupStreamEdit(name: "manifest counts with a + sign", clean: false, scope: .day, needsGroup: false) { items, _ in
         let index = manifestIndex(items)!
         for name in ["groups", "summary_groups"] { items[index][name] = .n("+" + items[index][name]!.numberText!) }
@@ -620,6 +628,8 @@ private let undocumentedStricterEdits: [RollupStreamEdit] = [
             #expect(stream.aggregate.totalTokens == 1215)
             #expect(stream.aggregate.totalCost == dec("12.75037037037"))
             #expect(stream.aggregate.invalidItems == 6)
+            #expect(stream.aggregate.unpricedCalls == 12)
+            #expect(stream.aggregate.groups(.model).map(\.unpricedCalls) == [9, 3, 0])  // claude-3-haiku, gpt-4o, gpt-4o-mini
             // by_hour: 07 holds (0.25 + 0.5) × 3, `unknown` (hour 24) 0.000000000001 × 3.
             let hours = stream.aggregate.groups(.hour)
             #expect(hours.map(\.key) == ["00", "07", "13", "23", "unknown"])
@@ -636,6 +646,7 @@ private let undocumentedStricterEdits: [RollupStreamEdit] = [
             #expect(openai.aggregate.totalAPICalls == 30)
             #expect(openai.aggregate.totalCost == dec("8.25037037037"))
             #expect(openai.aggregate.invalidItems == 0)
+            #expect(openai.aggregate.unpricedCalls == 3)
             #expect(openai.aggregate.groups(.service).map(\.key) == ["openai"])
         }
         // The summaries answer as the fine groups do.
@@ -647,6 +658,7 @@ private let undocumentedStricterEdits: [RollupStreamEdit] = [
         #expect(bob.aggregate.itemCount == 9)
         #expect(bob.aggregate.totalCost == dec("4.5"))
         #expect(bob.aggregate.invalidItems == 6)
+        #expect(bob.aggregate.unpricedCalls == 9)
         let alice = try streamed(pages, UsageQuery(start: march10, end: march12, userId: "alice"), .fine, from: march10, to: march12)
         #expect(alice.aggregate.itemCount == 9)
         #expect(alice.aggregate.totalCost == dec("0.750000000003"))
@@ -1150,7 +1162,7 @@ extension RollupGroup {
             let sums = hours[hour]!
             aggregate.add(
                 UsageAggregate.CellKey(date: date, hour: hour, service: service, model: model, operation: operation),
-                cost: sums.cost, tokens: sums.tokens, calls: sums.calls, items: sums.items
+                cost: sums.cost, tokens: sums.tokens, calls: sums.calls, items: sums.items, unpriced: sums.unpriced
             )
         }
     }

@@ -164,7 +164,108 @@ import Testing
         #expect(report.table.contains("First call     none"))
         let user = try await Self.report(ReportScope(.user, "nobody"), source)
         #expect(user.reads.activityDays == 0)
-        #expect(user.csv.contains("activity,error_count,,,,,,\r\n"))
+        #expect(user.csv.contains("activity,error_count,,,,,,,\r\n"))
+    }
+
+    // MARK: - Calls without a price
+
+    /// `item` as the tracker stores a call its catalogue cannot price: no `cost_usd` at all.
+    static func withoutCost(_ item: Item) -> Item {
+        var item = item
+        item["cost_usd"] = nil
+        return item
+    }
+
+    /// One job's (and user's) calls, priced, unpriced and failed:
+    ///
+    /// | item | day | model | cost | calls | | unpriced calls |
+    /// |---|---|---|---|---|---|---|
+    /// | p1 | 10th | gpt-4o | 0.1 | 1 | priced | 0 |
+    /// | u1 | 11th | gpt-5-preview | none | 1 | unpriced | 1 |
+    /// | u2 | 12th, camelCase | claude-next (anthropic) | none (no `costUSD`) | 2 | unpriced | 2 |
+    /// | f1 | 12th | gpt-5-preview | none | 1 | failed (`error`): not billed | 0 |
+    /// | p2 | 13th | gpt-4o | 0.05 | 1 | priced, failed | 0 |
+    /// | x | 13th | gpt-4o | `S "abc"` | 1 | unreadable: invalid, in no sum | 0 |
+    /// | u3 | 19th (open) | gpt-5-preview | `NULL`, `error` "" | 1 | unpriced (an empty error is none) | 1 |
+    ///
+    /// Unpriced: 1 + 2 + 1 = 4 calls; cost 0.1 + 0.05 = 0.15 over 7 counted calls; 15 tokens an
+    /// item, 90 over the 6 counted items.
+    static let unpricedItems: [Item] = {
+        func call(_ id: String, _ service: String, _ model: String, _ day: Int, cost: String = "0", calls: Int = 1, error: String? = nil) -> Item {
+            item(service, model, "completion", UTCTimestamp(year: 2026, month: 3, day: day, hour: 9), id: id,
+                 input: 10, output: 5, cost: cost, calls: calls, user: "uma", job: "job-u", error: error)
+        }
+        var u2 = withoutCost(call("u2", "anthropic", "claude-next", 12, calls: 2))
+        for (snake, camel) in [("total_tokens", "totalTokens"), ("api_calls", "apiCalls"), ("user_id", "userId"), ("job_id", "jobId")] {
+            if let value = u2.removeValue(forKey: snake) { u2[camel] = value }
+        }
+        var x = call("x", "openai", "gpt-4o", 13, cost: "0.2")
+        x["cost_usd"] = .s("abc")
+        var u3 = call("u3", "openai", "gpt-5-preview", 19)
+        u3["cost_usd"] = .null
+        u3["error"] = .s("")
+        return [
+            call("p1", "openai", "gpt-4o", 10, cost: "0.1"),
+            withoutCost(call("u1", "openai", "gpt-5-preview", 11)),
+            u2,
+            withoutCost(call("f1", "openai", "gpt-5-preview", 12, error: "Timeout")),
+            call("p2", "openai", "gpt-4o", 13, cost: "0.05", error: "RateLimitError"),
+            x,
+            u3,
+        ]
+    }()
+
+    @Test(arguments: [ReportScope(.job, "job-u"), ReportScope(.user, "uma")])
+    func unpricedCallsAreCountedAndLeaveTheTotalsAlone(scope: ReportScope) async throws {
+        let source = try await Self.source(Self.unpricedItems)
+        let report = try await Self.report(scope, source)
+        // The totals are the priced calls' alone; every counted call is in the calls.
+        #expect(report.aggregate.totalCost == ExactDecimal("0.15")!)
+        #expect(report.aggregate.totalAPICalls == 7)
+        #expect(report.aggregate.invalidItems == 1)
+        #expect(report.aggregate.unpricedCalls == 4)
+        if scope.kind == .user {
+            #expect(report.reads.rollupDays == 9, "\(report.reads.summary)")  // 10 … 18 March from rollups
+        }
+
+        let json = report.json
+        #expect(json["summary"]?.serialized() == #"{"total_cost_usd":0.15,"total_tokens":90,"total_api_calls":7,"average_cost_per_call":0.021429,"#
+            + #""date_range":{"start":"2026-03-10","end":"2026-03-20"},"invalid_items":1,"unpriced_calls":4}"#)
+        func unpriced(_ level: String, _ key: String) -> Int? { json["aggregations"]?[level]?[key]?["unpriced_calls"]?.intValue }
+        #expect(unpriced("by_model", "gpt-4o") == 0)
+        #expect(unpriced("by_model", "gpt-5-preview") == 2)   // u1, u3; not the failed f1
+        #expect(unpriced("by_model", "claude-next") == 2)     // u2's two calls
+        #expect(unpriced("by_service", "openai") == 2)
+        #expect(unpriced("by_service", "anthropic") == 2)
+        #expect(unpriced("by_operation", "completion") == 4)
+        #expect(["2026-03-10", "2026-03-11", "2026-03-12", "2026-03-13", "2026-03-19"].map { unpriced("by_day", $0) } == [0, 1, 2, 0, 1])
+        #expect(json["top_models"]?.arrayValue?.map { $0["unpriced_calls"]?.intValue ?? -1 } == [0, 2, 2])  // gpt-4o; then the free ones, more calls first
+
+        // CSV: the last column.
+        let rows = Self.parseCSV(report.csv)
+        #expect(rows[0].last == "unpriced_calls")
+        #expect(rows.first { $0[0] == "total" } == ["total", "all", "", "0.15", "90", "7", "0.021429", "100", "4"])
+        #expect(rows.first { $0[0] == "model" && $0[1] == "gpt-5-preview" }?.last == "2")
+        #expect(rows.first { $0[0] == "day" && $0[1] == "2026-03-12" }?.last == "2")
+        #expect(rows.filter { ["scope", "range", "activity"].contains($0[0]) }.allSatisfy { $0.last == "" })
+
+        // The table says so, under the money.
+        let lines = report.table.split(separator: "\n").map(String.init)
+        let line = try #require(lines.firstIndex { $0.hasPrefix("  Unpriced calls ") })
+        #expect(lines[line].hasSuffix(" 4 (no price in the catalogue; see docs/pricing.md)"))
+        #expect(lines[line - 1].hasPrefix("  Cost per call "))
+
+        // Rollups change nothing.
+        let raw = try await Self.report(scope, source, rollups: false)
+        #expect(raw.json == json)
+
+        // The same table without the unpriced calls: the same cost, three fewer items.
+        let priced = Self.unpricedItems.filter { !["u1", "u2", "u3"].contains($0["request_id"]?.string ?? $0["requestId"]?.string ?? "") }
+        #expect(priced.count == 4)
+        let without = try await Self.report(scope, try await Self.source(priced))
+        #expect(without.aggregate.totalCost == report.aggregate.totalCost)
+        #expect(without.aggregate.unpricedCalls == 0)
+        #expect(without.aggregate.totalAPICalls == report.aggregate.totalAPICalls - report.aggregate.unpricedCalls)
     }
 
     // MARK: - Against an independent fold, over random tables
@@ -205,8 +306,9 @@ import Testing
             }
             #expect(reference.itemCount > 0, "\(scope)")
             let echo = JSONValue.null
-            #expect(report.aggregate.report(start: first, end: last, query: echo).serialized()
-                == reference.report(start: first, end: last, query: echo).serialized(), "\(scope)")
+            #expect(report.aggregate.report(start: first, end: last, query: echo, unpricedCalls: true).serialized()
+                == reference.report(start: first, end: last, query: echo, unpricedCalls: true).serialized(), "\(scope)")
+            #expect(report.aggregate.unpricedCalls == reference.unpricedCalls, "\(scope)")
             #expect(report.firstCall == instants.min(), "\(scope)")
             #expect(report.lastCall == instants.max(), "\(scope)")
             #expect(report.errorCount == (scope.kind.isRun ? errors : nil), "\(scope)")
@@ -225,18 +327,18 @@ import Testing
         #expect(report.json.serialized() == """
             {"scope":{"type":"job","id":"job-1"},\
             "summary":{"total_cost_usd":0.1125,"total_tokens":1500,"total_api_calls":2,"average_cost_per_call":0.05625,\
-            "date_range":{"start":"2026-03-10","end":"2026-03-20"},"invalid_items":0},\
+            "date_range":{"start":"2026-03-10","end":"2026-03-20"},"invalid_items":0,"unpriced_calls":0},\
             "activity":{"first_call":"2026-03-10T09:00:00.000000+00:00","last_call":"2026-03-12T10:30:00.500000+00:00",\
             "duration_seconds":178200.5,"error_count":1},\
-            "top_models":[{"model":"gpt-4o","service":"openai","cost_usd":0.1,"tokens":1000,"api_calls":1,"average_cost_per_call":0.1,"share_of_cost_percent":88.89},\
-            {"model":"claude-3-haiku","service":"anthropic","cost_usd":0.0125,"tokens":500,"api_calls":1,"average_cost_per_call":0.0125,"share_of_cost_percent":11.11}],\
-            "aggregations":{"by_day":{"2026-03-10":{"cost_usd":0.1,"tokens":1000,"api_calls":1,"services":["openai"]},\
-            "2026-03-12":{"cost_usd":0.0125,"tokens":500,"api_calls":1,"services":["anthropic"]}},\
-            "by_service":{"anthropic":{"cost_usd":0.0125,"tokens":500,"api_calls":1,"models":["claude-3-haiku"],"operations":["completion"],"average_cost_per_call":0.0125},\
-            "openai":{"cost_usd":0.1,"tokens":1000,"api_calls":1,"models":["gpt-4o"],"operations":["completion"],"average_cost_per_call":0.1}},\
-            "by_model":{"claude-3-haiku":{"cost_usd":0.0125,"tokens":500,"api_calls":1,"service":"anthropic","average_tokens_per_call":500},\
-            "gpt-4o":{"cost_usd":0.1,"tokens":1000,"api_calls":1,"service":"openai","average_tokens_per_call":1000}},\
-            "by_operation":{"completion":{"cost_usd":0.1125,"tokens":1500,"api_calls":2,"services":["anthropic","openai"]}}},\
+            "top_models":[{"model":"gpt-4o","service":"openai","cost_usd":0.1,"tokens":1000,"api_calls":1,"average_cost_per_call":0.1,"share_of_cost_percent":88.89,"unpriced_calls":0},\
+            {"model":"claude-3-haiku","service":"anthropic","cost_usd":0.0125,"tokens":500,"api_calls":1,"average_cost_per_call":0.0125,"share_of_cost_percent":11.11,"unpriced_calls":0}],\
+            "aggregations":{"by_day":{"2026-03-10":{"cost_usd":0.1,"tokens":1000,"api_calls":1,"services":["openai"],"unpriced_calls":0},\
+            "2026-03-12":{"cost_usd":0.0125,"tokens":500,"api_calls":1,"services":["anthropic"],"unpriced_calls":0}},\
+            "by_service":{"anthropic":{"cost_usd":0.0125,"tokens":500,"api_calls":1,"models":["claude-3-haiku"],"operations":["completion"],"average_cost_per_call":0.0125,"unpriced_calls":0},\
+            "openai":{"cost_usd":0.1,"tokens":1000,"api_calls":1,"models":["gpt-4o"],"operations":["completion"],"average_cost_per_call":0.1,"unpriced_calls":0}},\
+            "by_model":{"claude-3-haiku":{"cost_usd":0.0125,"tokens":500,"api_calls":1,"service":"anthropic","average_tokens_per_call":500,"unpriced_calls":0},\
+            "gpt-4o":{"cost_usd":0.1,"tokens":1000,"api_calls":1,"service":"openai","average_tokens_per_call":1000,"unpriced_calls":0}},\
+            "by_operation":{"completion":{"cost_usd":0.1125,"tokens":1500,"api_calls":2,"services":["anthropic","openai"],"unpriced_calls":0}}},\
             "query":{"job_id":"job-1","batch_id":null,"user_id":null,"environment":null,"start_date":"2026-03-10","end_date":"2026-03-20","format":"json"}}
             """)
     }
@@ -246,26 +348,26 @@ import Testing
         // Exact costs; averages to 6 places; shares to 2: 0.1 / 0.400123456789 = 0.24992… → 24.99,
         // 0.000123456789 / … = 0.000308… → 0.03, 0.3 / … = 0.74976… → 74.98, 0.4 / … → 99.97.
         #expect(report.csv == [
-            "section,name,value,cost_usd,tokens,api_calls,average_cost_per_call,share_of_cost_percent",
-            "scope,batch,b-1,,,,,",
-            "range,start_date,2026-03-10,,,,,",
-            "range,end_date,2026-03-20,,,,,",
-            "activity,first_call,2026-03-10T09:00:00.000000+00:00,,,,,",
-            "activity,last_call,2026-03-19T23:59:59.999999+00:00,,,,,",
-            "activity,duration_seconds,831599.999999,,,,,",
-            "activity,error_count,1,,,,,",
-            "activity,invalid_items,0,,,,,",
-            "total,all,,0.400123456789,4050,3,0.133374,100",
-            "service,openai,,0.400123456789,4050,3,0.133374,100",
-            "model,gpt-4o,openai,0.4,4000,2,0.2,99.97",
-            "model,gpt-4o-mini,openai,0.000123456789,50,1,0.000123,0.03",
-            "operation,completion,,0.4,4000,2,0.2,99.97",
-            "operation,embedding,,0.000123456789,50,1,0.000123,0.03",
-            "day,2026-03-10,,0.1,1000,1,0.1,24.99",
-            "day,2026-03-11,,0.000123456789,50,1,0.000123,0.03",
-            "day,2026-03-19,,0.3,3000,1,0.3,74.98",
-            "top_model,gpt-4o,1,0.4,4000,2,0.2,99.97",
-            "top_model,gpt-4o-mini,2,0.000123456789,50,1,0.000123,0.03",
+            "section,name,value,cost_usd,tokens,api_calls,average_cost_per_call,share_of_cost_percent,unpriced_calls",
+            "scope,batch,b-1,,,,,,",
+            "range,start_date,2026-03-10,,,,,,",
+            "range,end_date,2026-03-20,,,,,,",
+            "activity,first_call,2026-03-10T09:00:00.000000+00:00,,,,,,",
+            "activity,last_call,2026-03-19T23:59:59.999999+00:00,,,,,,",
+            "activity,duration_seconds,831599.999999,,,,,,",
+            "activity,error_count,1,,,,,,",
+            "activity,invalid_items,0,,,,,,",
+            "total,all,,0.400123456789,4050,3,0.133374,100,0",
+            "service,openai,,0.400123456789,4050,3,0.133374,100,0",
+            "model,gpt-4o,openai,0.4,4000,2,0.2,99.97,0",
+            "model,gpt-4o-mini,openai,0.000123456789,50,1,0.000123,0.03,0",
+            "operation,completion,,0.4,4000,2,0.2,99.97,0",
+            "operation,embedding,,0.000123456789,50,1,0.000123,0.03,0",
+            "day,2026-03-10,,0.1,1000,1,0.1,24.99,0",
+            "day,2026-03-11,,0.000123456789,50,1,0.000123,0.03,0",
+            "day,2026-03-19,,0.3,3000,1,0.3,74.98,0",
+            "top_model,gpt-4o,1,0.4,4000,2,0.2,99.97,0",
+            "top_model,gpt-4o-mini,2,0.000123456789,50,1,0.000123,0.03,0",
         ].map { $0 + "\r\n" }.joined())
         #expect(report.csvFileName == "ai-usage-report-batch-b-1-2026-03-10-2026-03-20.csv")
     }
@@ -283,6 +385,8 @@ import Testing
         #expect(lines.contains("  SERVICE    COST_USD  TOKENS  CALLS  COST_PER_CALL"))
         #expect(lines.contains("  anthropic    0.0125     500      1       0.012500"))
         #expect(report.table.hasSuffix("\n") && !report.table.contains(" \n"))
+        // Every call priced: no line about unpriced calls.
+        #expect(!report.table.contains("Unpriced"))
     }
 
     @Test func durationsReadAsUnits() {
@@ -431,7 +535,7 @@ import Testing
         #expect(input.projectionExpression?.hasSuffix("#operation, #error") == true)
         #expect(input.expressionAttributeNames?["#error"] == "error")
 
-        // With a service, GSI1 as before; a batch, GSI2 (every shard), projecting `error`; a user, no `error`.
+        // With a service, GSI1 as before; a batch, GSI2 (every shard); both projecting `error`, as a user's read does.
         let withService = UsageQuery(start: Self.day(10), end: Self.day(20), service: "openai", jobId: "job-1")
         #expect(source.rawQuery(withService, partition: "AI_USAGE#openai", from: Self.day(10), to: Self.day(10)).indexName == "GSI1")
         let batch = UsageQuery(start: Self.day(10), end: Self.day(20), batchId: "b-1")
@@ -441,7 +545,9 @@ import Testing
         #expect(batchInput.projectionExpression?.contains("#error") == true)
         let user = source.rawQuery(UsageQuery(start: Self.day(10), end: Self.day(20), userId: "alice"), partition: "AI_USAGE_COST", from: Self.day(10), to: Self.day(10))
         #expect(user.indexName == "GSI2")
-        #expect(user.projectionExpression?.contains("#error") == false)
+        // Every raw read projects `error`: a call without a cost is unpriced only if it did not fail.
+        #expect(user.projectionExpression?.components(separatedBy: "#error").count == 2)
+        #expect(user.expressionAttributeNames?["#error"] == "error")
         // Compaction projects `error` once.
         let compaction = source.compactionQuery(partition: "AI_USAGE_COST", day: Self.day(10))
         #expect(compaction.projectionExpression?.components(separatedBy: "#error").count == 2)

@@ -527,11 +527,15 @@ private func permutations<T>(_ elements: [T]) -> [[T]] {
     @Test func pinnedTraps() throws {
         let base = #""date":{"S":"2024-01-05"},"hour":{"S":"2024-01-05-10"},"service":{"S":"openai"}"#
         typealias Case = (text: String, expected: Result<UsageRow, UsageRow.Invalid>)
+        /// `cost` nil: the item has none, so it is unpriced unless `unpriced` says otherwise (an error).
         func row(
             date: String? = "2024-01-05", hour: String? = "10", service: String? = "openai", model: String? = nil,
-            operation: String? = nil, cost: String = "0", tokens: Int = 0, calls: Int = 1
+            operation: String? = nil, cost: String? = nil, tokens: Int = 0, calls: Int = 1, unpriced: Bool? = nil
         ) -> Result<UsageRow, UsageRow.Invalid> {
-            .success(UsageRow(date: date, hour: hour, service: service, model: model, operation: operation, cost: dec(cost), tokens: tokens, apiCalls: calls))
+            .success(UsageRow(
+                date: date, hour: hour, service: service, model: model, operation: operation, cost: dec(cost ?? "0"), tokens: tokens, apiCalls: calls,
+                isUnpriced: unpriced ?? (cost == nil)
+            ))
         }
         func invalid(_ attribute: String, _ held: String, _ problem: String) -> Result<UsageRow, UsageRow.Invalid> {
             .failure(UsageRow.Invalid(attribute: attribute, held: held, problem: problem))
@@ -548,6 +552,14 @@ private func permutations<T>(_ elements: [T]) -> [[T]] {
             (#"{\#(base),"input_tokens":{"N":"7"},"outputTokens":{"N":"8"}}"#, row(tokens: 15)),
             (#"{\#(base),"cost_usd":{"NULL":true},"costUSD":{"N":"0.25"}}"#, row(cost: "0.25")),
             (#"{\#(base),"costUSD":{"N":"0.75"},"cost_usd":{"N":"0.5"}}"#, row(cost: "0.5")),
+            // Unpriced: no cost under either name (absent or NULL) and no error (a non-empty S).
+            (#"{\#(base),"cost_usd":{"NULL":true},"costUSD":{"NULL":true}}"#, row()),
+            (#"{\#(base),"error":{"S":""}}"#, row()),
+            (#"{\#(base),"error":{"BOOL":true}}"#, row()),
+            (#"{\#(base),"error":{"S":"Timeout"}}"#, row(unpriced: false)),
+            (#"{\#(base),"error":{"S":"\u0058"}}"#, row(unpriced: false)),
+            (#"{\#(base),"costUSD":{"N":"0"},"error":{"NULL":true}}"#, row(cost: "0")),
+            (#"{\#(base),"cost_usd":{"N":"0"}}"#, row(cost: "0")),
             // Invalid numbers: the attribute, what it held, what is wrong.
             (#"{\#(base),"cost_usd":{"N":"-0.5"}}"#, invalid("cost_usd", #"N "-0.5""#, "a negative cost")),
             (#"{\#(base),"cost_usd":{"S":"0.5"}}"#, invalid("cost_usd", #"S "0.5""#, "not an N")),

@@ -116,10 +116,12 @@ import TestSupport
         // Above the second tier: 200001 × 0.000006 + 10 × 0.000024 = 1.200006 + 0.00024 = 1.200246.
         #expect(Self.cost(usage: TokenUsage(inputTokens: 200_001, outputTokens: 10)).costUSD == dec("1.200246"))
         // Anthropic's context counts cache writes and reads: 1000 input + 150000 writes + 50000 reads = 201000 > 200000:
-        // 1000 × 0.000006 + 150000 × 0.000004 (explicit 5m write, not in the tier) + 50000 × 0.0000002 + 100 × 0.00003
-        // = 0.006 + 0.6 + 0.01 + 0.003 = 0.619.
+        // the tier names only input and output, so the explicit cache prices follow input's ratio (0.000006 / 0.000003 = 2):
+        // 5m write 0.000004 × 2 = 0.000008, read 0.0000002 × 2 = 0.0000004.
+        // 1000 × 0.000006 + 150000 × 0.000008 + 50000 × 0.0000004 + 100 × 0.00003
+        // = 0.006 + 1.2 + 0.02 + 0.003 = 1.229.
         #expect(Self.cost("anthropic", "c-explicit", usage: TokenUsage(
-            inputTokens: 1000, outputTokens: 100, cacheCreationInputTokens: 150_000, cacheReadInputTokens: 50_000)).costUSD == dec("0.619"))
+            inputTokens: 1000, outputTokens: 100, cacheCreationInputTokens: 150_000, cacheReadInputTokens: 50_000)).costUSD == dec("1.229"))
         // A batch call above a tier: the tier's prices halved (the standard-context batch price does not apply):
         // 128001 × 0.000002 = 0.256002.
         #expect(Self.cost(usage: TokenUsage(inputTokens: 128_001, outputTokens: 0), batch: true).costUSD == dec("0.256002"))

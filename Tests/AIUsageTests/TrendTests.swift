@@ -346,6 +346,35 @@ import Testing
         #expect(rolled.readSummary.contains("rollups 19 days"), "\(rolled.readSummary)")
     }
 
+    @Test func trendsSayHowManyCallsHaveNoPrice() async throws {
+        // Three calls without a cost: on a closed day (2 calls), on today, and a failed one
+        // (not billed, so not unpriced). The figures are the priced calls' alone.
+        func costless(_ id: String, _ day: Int, calls: Int = 1, error: String? = nil) -> Item {
+            try! MetricItemCodec.item(for: AIUsageMetric(
+                service: "openai", model: "gpt-next", operation: "completion", timestamp: UTCTimestamp(year: 2026, month: 3, day: day, hour: 8),
+                requestId: id, apiCalls: calls, totalTokens: 10, error: error
+            ))
+        }
+        let extra = [costless("u1", 16, calls: 2), costless("u2", 20), costless("f1", 17, error: "Timeout")]
+        let plain = try await trends(InMemoryUsageSource(items: Self.items(), pageSize: 9, seed: 5))
+        #expect(plain.json["unpriced_calls"] == .number(0))
+        #expect(!plain.table.contains("unpriced"))
+
+        let source = InMemoryUsageSource(items: Self.items() + extra, pageSize: 9, seed: 5)
+        let report = try await trends(source)
+        #expect(report.json["unpriced_calls"] == .number(3))
+        #expect(report.json.objectMembers?.map(\.key) == ["week_over_week", "forecast", "anomalies", "invalid_items", "unpriced_calls", "query"])
+        #expect(report.json["week_over_week"]?["total"] == plain.json["week_over_week"]?["total"])
+        #expect(report.json["forecast"] == plain.json["forecast"])
+        #expect(report.table.contains("3 unpriced calls: no price in the catalogue, so their cost is in no figure (see docs/pricing.md)"))
+        // The same from rollups.
+        _ = try await RollupCompactor(source: source, settleSeconds: 0, now: { UTCTimestamp(year: 2026, month: 3, day: 20, hour: 12) })
+            .compact(from: CivilDate(year: 2026, month: 2, day: 20), to: Self.today)
+        let rolled = try await trends(source)
+        #expect(rolled.readSummary.contains("rollups 19 days"), "\(rolled.readSummary)")
+        #expect(rolled.json == report.json)
+    }
+
     @Test func aClosedEndDateAcrossAMonthBoundaryAndOneService() async throws {
         let source = InMemoryUsageSource(items: Self.items(), seed: 3)
         // 1 March: the month's only day, complete (not today): 1 + 2 = 3, repeated over 31 days.

@@ -28,12 +28,22 @@ import Testing
         let client = try IntegrationEnvironment.client()
         try await IntegrationEnvironment.withTable(client) { table in
             let calls: [(String, String, String?, String?)] = [("0.5", "2026-11-20T10:00:00Z", "nightly", "alice"), ("0.25", "2026-11-20T11:30:00Z", "nightly", nil), ("1", "2026-11-21T09:00:00Z", nil, "alice")]
-            let items = try calls.enumerated().map { index, call in
+            var items = try calls.enumerated().map { index, call in
                 try MetricItemCodec.item(for: AIUsageMetric(
                     service: "openai", model: "gpt-4o", operation: "completion", timestamp: UTCTimestamp(iso8601: call.1)!, requestId: "r\(index)",
                     inputTokens: 10, outputTokens: 5, costUSD: ExactDecimal(call.0)!, userId: call.3, jobId: call.2
                 ))
             }
+            // Two calls of the job without a cost: one the catalogue could not price (stored with no
+            // `cost_usd`), one that failed (not billed, so not unpriced).
+            for (id, error) in [("u0", nil), ("f0", "RateLimitError")] as [(String, String?)] {
+                items.append(try MetricItemCodec.item(for: AIUsageMetric(
+                    service: "openai", model: "gpt-next", operation: "completion", timestamp: UTCTimestamp(iso8601: "2026-11-20T12:00:00Z")!,
+                    requestId: id, inputTokens: 10, outputTokens: 5, jobId: "nightly", error: error,
+                    metadata: ["cost_note": .s("no price for openai gpt-next")]
+                )))
+            }
+            #expect(items[3]["cost_usd"] == nil && items[4]["cost_usd"] == nil)
             #expect(await client.batchWriteItem(tableName: table, requests: items.map { .put($0) }).isComplete)
             var environment = IntegrationEnvironment.environment
             environment["DYNAMODB_TABLE_NAME"] = table
@@ -45,6 +55,16 @@ import Testing
             #expect(json.headers["Content-Type"] == "application/json")
             let report = try JSONValue.parse(Array(json.body.utf8))
             #expect(report["summary"]?["total_cost_usd"]?.numberText == "0.75")  // 0.5 + 0.25
+            #expect(report["summary"]?["total_api_calls"]?.intValue == 4)
+            #expect(report["summary"]?["unpriced_calls"]?.intValue == 1)          // u0, not the failed f0
+            #expect(report["aggregations"]?["by_model"]?["gpt-next"]?["unpriced_calls"]?.intValue == 1)
+            #expect(report["aggregations"]?["by_model"]?["gpt-4o"]?["unpriced_calls"]?.intValue == 0)
+            #expect(report["activity"]?["error_count"]?.intValue == 1)
+            // `GET /ai_usage` keeps the original shape: no `unpriced_calls`.
+            let usage = try await get(handler, "/prod/ai_usage", range.merging(["job_id": "nightly"]) { $1 })
+            #expect(usage.status == 200, "\(usage.body)")
+            #expect(try JSONValue.parse(Array(usage.body.utf8))["summary"]?["total_cost_usd"]?.numberText == "0.75")
+            #expect(!usage.body.contains("unpriced"))
 
             let csv = try await get(handler, "/prod/ai_usage/report", range.merging(["user_id": "alice", "format": "csv"]) { $1 })
             #expect(csv.status == 200, "\(csv.body)")
@@ -66,6 +86,7 @@ import Testing
 
             let trends = try await get(handler, "/prod/ai_usage/trends", ["end_date": "2026-11-30"])
             #expect(trends.status == 200, "\(trends.body)")
+            #expect(try JSONValue.parse(Array(trends.body.utf8))["unpriced_calls"]?.intValue == 1)
         }
     }
 }

@@ -18,7 +18,9 @@ import Testing
     static let sharding = IndexSharding(count: 2)!
 
     /// 14 calls a day over November. Odd days are written sharded, even days unsharded; one item
-    /// in five is in the older camelCase generation.
+    /// in five is in the older camelCase generation. Some calls have no cost: the 10th of each day
+    /// (unpriced), the 11th (failed, so not unpriced) and every fourth day the 7th (unpriced, 3
+    /// calls).
     static func month() throws -> [Item] {
         let models = [("openai", "gpt-4o"), ("openai", "text-embedding-3-small"), ("anthropic", "claude-3-haiku"), ("google_places", "places_api")]
         var items: [Item] = []
@@ -29,7 +31,7 @@ import Testing
                     service: service, model: model, operation: index % 3 == 0 ? "embedding" : "completion",
                     timestamp: UTCTimestamp(year: 2026, month: 11, day: day, hour: (index * 5) % 24, minute: index, second: day, microsecond: index * 1001),
                     requestId: "s-\(day)-\(index)", apiCalls: index % 7 == 0 ? 3 : 1, inputTokens: 40 + index * day, outputTokens: index,
-                    costUSD: ExactDecimal("0.00\(day)\(index)9")!,
+                    costUSD: index == 10 || index == 11 || (index == 7 && day % 4 == 0) ? nil : ExactDecimal("0.00\(day)\(index)9")!,
                     userId: [nil, "alice", "bob", "alice"][index % 4],
                     jobId: index % 5 == 0 ? "job-\(day % 3)" : nil,
                     batchId: index % 3 == 1 ? "batch-\(day % 2)" : nil,
@@ -66,6 +68,8 @@ import Testing
             var cost = ExactDecimal.zero
             var tokens = 0
             var calls = 0
+            /// Calls with no cost and no error.
+            var unpriced = 0
         }
 
         var total = Sums()
@@ -84,10 +88,12 @@ import Testing
                 let cost = ExactDecimal(number(item, "cost_usd", "costUSD") ?? "0")!
                 let tokens = Int(number(item, "total_tokens", "totalTokens") ?? "0")!
                 let calls = Int(number(item, "api_calls", "apiCalls") ?? "1")!
+                let unpriced = number(item, "cost_usd", "costUSD") == nil && item["error"] == nil ? calls : 0
                 func add(_ sums: inout Sums) {
                     sums.cost += cost
                     sums.tokens += tokens
                     sums.calls += calls
+                    sums.unpriced += unpriced
                 }
                 add(&total)
                 for (level, attribute) in [(AggregationLevel.service, "service"), (.model, "model"), (.operation, "operation"), (.day, "date")] {
@@ -142,10 +148,13 @@ import Testing
                     #expect(report.aggregate.totalCost == expected.total.cost, "\(label)")
                     #expect(report.aggregate.totalTokens == expected.total.tokens, "\(label)")
                     #expect(report.aggregate.totalAPICalls == expected.total.calls, "\(label)")
+                    #expect(expected.total.unpriced > 0, "\(label)")
+                    #expect(report.aggregate.unpricedCalls == expected.total.unpriced, "\(label)")
+                    #expect(report.json["summary"]?["unpriced_calls"]?.intValue == expected.total.unpriced, "\(label)")
                     #expect(report.aggregate.invalidItems == 0, "\(label)")
                     for level in [AggregationLevel.service, .model, .operation, .day] {
                         let found = Dictionary(uniqueKeysWithValues: report.aggregate.groups(level).map {
-                            ($0.key, Expected.Sums(cost: $0.cost, tokens: $0.tokens, calls: $0.apiCalls))
+                            ($0.key, Expected.Sums(cost: $0.cost, tokens: $0.tokens, calls: $0.apiCalls, unpriced: $0.unpricedCalls))
                         })
                         #expect(found == expected.groups[level] ?? [:], "\(label) \(level)")
                     }
@@ -198,16 +207,19 @@ import Testing
             let total = csv.stdout.components(separatedBy: "\r\n").first { $0.hasPrefix("total,all,,") }
             #expect(total?.components(separatedBy: ",")[3] == expected.total.cost.description)
             #expect(total?.components(separatedBy: ",")[5] == String(expected.total.calls))
+            #expect(total?.components(separatedBy: ",").last == String(expected.total.unpriced))
 
             let json = try await Self.run(["--user-id", "alice", "--format", "json"] + range)
             #expect(json.status == 0, "\(json.stderr)")
             let answer = try JSONValue.parse(Array(json.stdout.utf8))
             #expect(answer["summary"]?["total_api_calls"]?.intValue == expected.total.calls)
+            #expect(answer["summary"]?["unpriced_calls"]?.intValue == expected.total.unpriced)
             #expect(answer["activity"]?["first_call"]?.stringValue == expected.first?.iso8601)
 
             let text = try await Self.run(["--user-id", "alice"] + range)
             #expect(text.status == 0, "\(text.stderr)")
             #expect(text.stdout.hasPrefix("Report for user alice, 2026-11-01 .. 2026-11-30 (UTC)\n"))
+            #expect(text.stdout.contains("  Unpriced calls  \(expected.total.unpriced) (no price in the catalogue; see docs/pricing.md)\n"), "\(text.stdout)")
 
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString).csv")
             defer { try? FileManager.default.removeItem(at: file) }

@@ -86,6 +86,12 @@ public struct CostCalculator: Sendable {
         if let perCall = catalogue.entry(provider: provider, model: operationName, at: timestamp), perCall.isPerCall {
             return callCost(perCall, operation: operationName, usage: usage, isBatch: isBatch, provider: provider)
         }
+        if let first = catalogue.history(provider: provider, model: operationName).first, first.isPerCall, first.effectiveFrom > timestamp {
+            return .unpriced(
+                "no price for operation '\(operationName)' in force at \(timestamp.iso8601) (its first price takes effect \(CatalogueJSON.dateText(first.effectiveFrom)))",
+                pricedAs: operationName
+            )
+        }
         guard let resolution = catalogue.resolve(model, provider: provider) else {
             let histories = catalogue.entries.filter { $0.provider == provider }
             let hasModels = histories.contains { !$0.isPerCall }
@@ -108,8 +114,6 @@ public struct CostCalculator: Sendable {
         var costing = TokenCosting(entry: entry, rules: ServiceRules.of(provider), usage: usage, isBatch: isBatch)
         var result = costing.result()
         result.pricedAs = resolution.model
-        result.pricedWith = entry.catalogueVersion
-        result.effectiveFrom = entry.effectiveFrom
         return result
     }
 
@@ -128,7 +132,7 @@ public struct CostCalculator: Sendable {
         }
         let part = CostPart(unit: .perCall, quantity: usage.apiCalls, price: price)
         return CostResult(
-            costUSD: part.cost, pricedAs: operation, note: note, breakdown: part.quantity > 0 ? [part] : [],
+            costUSD: part.cost, pricedAs: operation, isEstimated: usage.isEstimated, note: note, breakdown: part.quantity > 0 ? [part] : [],
             pricedWith: entry.catalogueVersion, effectiveFrom: entry.effectiveFrom
         )
     }

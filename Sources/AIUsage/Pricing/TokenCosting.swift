@@ -38,7 +38,9 @@ struct TokenCosting {
         if entry.prices[.input] == nil {
             guard let perImage = entry.prices[.perImage] else { return unpriced("model '\(key)' has no input price") }
             guard let images = usage.images else { return unpriced("model '\(key)' is priced per image and the usage has no image count") }
-            return finish([CostPart(unit: .perImage, quantity: images, price: perImage)], isEstimated: false)
+            // The batch discount and a service tier apply to images as to tokens.
+            let price = priceSet(context: 0)[.perImage] ?? perImage
+            return finish([CostPart(unit: .perImage, quantity: images, price: price)], isEstimated: usage.isEstimated)
         }
 
         let cacheWrites = usage.cacheCreationInputTokens ?? 0
@@ -132,12 +134,15 @@ struct TokenCosting {
     }
 
     /// The prices that apply: standard, or the long-context tier's above its threshold; then the
-    /// Batch API's or the service tier's.
+    /// Batch API's (its own prices over the discounted ones) or the service tier's. A tier or a
+    /// service tier re-prices the units that follow the ones it names (``layered(_:under:)``).
+    /// Above a long-context threshold a service tier's prices, which are for standard context,
+    /// are not applied: the long-context prices are charged, with a note.
     private mutating func priceSet(context: Int) -> PriceSet {
         var prices = entry.prices
         var longContext = false
         if let tier = entry.tiers.last(where: { context > $0.aboveInputTokens }) {
-            prices = prices.overlaid(by: tier.prices)
+            prices = Self.layered(prices, under: tier.prices)
             longContext = true
             notes.append("long-context prices: \(context) tokens of context is above \(tier.aboveInputTokens)")
         }
@@ -151,12 +156,44 @@ struct TokenCosting {
             return prices
         }
         if let tier = usage.serviceTier?.lowercased(), !Self.standardTiers.contains(tier) {
+            let name = InputEcho.short(tier, limit: 20)
             if let tierPrices = entry.serviceTiers[tier] {
-                return prices.overlaid(by: tierPrices)
+                if longContext {
+                    notes.append("'\(name)' service-tier prices are for standard context; long-context prices charged")
+                    return prices
+                }
+                return Self.layered(prices, under: tierPrices)
             }
-            notes.append("no '\(InputEcho.short(tier, limit: 20))' service-tier prices for '\(entry.model)'; standard prices charged")
+            notes.append("no '\(name)' service-tier prices for '\(entry.model)'; standard prices charged")
         }
         return prices
+    }
+
+    /// The prices each dependent unit follows: cache prices follow input, reasoning follows output.
+    static let dependents: [(base: PriceKey, dependent: PriceKey)] = [
+        (.input, .cacheRead), (.input, .cacheWrite5m), (.input, .cacheWrite1h), (.output, .reasoning),
+    ]
+
+    /// `base` with `overlay`'s prices over it. Where `overlay` re-prices a unit (input, output)
+    /// but not a unit that follows it (a cache price, reasoning), the follower keeps its ratio to
+    /// the unit (a tier that doubles input doubles an explicit cache-read price) when that ratio
+    /// is an exact decimal, and is otherwise dropped so that it falls back to the new price (by
+    /// the service's rule, or at the unit's price with a note). A standard price never survives
+    /// unchanged under a re-priced unit.
+    static func layered(_ base: PriceSet, under overlay: PriceSet) -> PriceSet {
+        var prices = base.overlaid(by: overlay)
+        for (unit, follower) in dependents where overlay[follower] == nil {
+            guard let old = base[unit], let new = overlay[unit], old != new, let price = base[follower] else { continue }
+            prices[follower] = price.multiplied(by: new).flatMap { exactQuotient($0, old) }
+        }
+        return prices
+    }
+
+    /// `numerator / denominator` when it is an exact decimal (within ``ExactDecimal/maximumScale``), else `nil`.
+    private static func exactQuotient(_ numerator: ExactDecimal, _ denominator: ExactDecimal) -> ExactDecimal? {
+        guard let quotient = numerator.divided(by: denominator, scale: ExactDecimal.maximumScale),
+              quotient.multiplied(by: denominator) == numerator else { return nil }
+        return quotient
     }
 
     private func finish(_ parts: [CostPart], isEstimated: Bool) -> CostResult {

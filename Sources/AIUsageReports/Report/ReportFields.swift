@@ -120,6 +120,16 @@ struct ReportFields {
         return .success((cost, tokens, calls))
     }
 
+    /// Whether the item is unpriced, as `UsageRow.isUnpriced` reads it: no cost under either
+    /// generation's name (absent or `NULL`) and no `error` (a non-empty `S`). Only meaningful
+    /// for an item whose numbers can be read (an unreadable cost makes the item invalid).
+    @inline(__always)
+    func isUnpriced(_ item: WireItem) -> Bool {
+        guard Self.number(cost, "cost_usd", costCamel, "costUSD") == nil else { return false }
+        guard let error, error.type == .s, let span = error.text else { return true }
+        return span.count == 0
+    }
+
     /// The snake attribute, else the camel one, skipping `NULL`s.
     @inline(__always)
     private static func number(
@@ -276,7 +286,7 @@ struct ReportFields {
                 model: Self.nameId(model, item, &aggregate),
                 operation: Self.nameId(operation, item, &aggregate)
             )
-            aggregate.add(key, cost: cost, tokens: tokens, calls: calls, items: 1)
+            aggregate.add(key, cost: cost, tokens: tokens, calls: calls, items: 1, unpriced: isUnpriced(item) ? calls : 0)
         }
     }
 
@@ -295,7 +305,7 @@ struct ReportFields {
             return .success(UsageRow(
                 date: date, hour: hour == UsageAggregate.noHour ? nil : UsageAggregate.hourNames[Int(hour)],
                 service: name(service), model: name(model), operation: name(operation),
-                cost: cost, tokens: tokens, apiCalls: calls
+                cost: cost, tokens: tokens, apiCalls: calls, isUnpriced: isUnpriced(item)
             ))
         }
     }

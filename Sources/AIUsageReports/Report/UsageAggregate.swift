@@ -28,6 +28,10 @@ public struct UsageAggregate: Sendable {
     public private(set) var totalTokens = 0
     /// Σ API calls of the counted items (1 for an item that does not say).
     public private(set) var totalAPICalls = 0
+    /// Σ API calls of the counted items that have no price (`UsageRow.isUnpriced`: no cost and
+    /// no error). They are in `totalAPICalls`, their cost is not in `totalCost`: the total is
+    /// short by their unknown price.
+    public private(set) var unpricedCalls = 0
     /// The items counted in the sums (invalid ones are not).
     public private(set) var itemCount = 0
     /// The items left out of every sum because they could not be read exactly (or would overflow).
@@ -38,11 +42,12 @@ public struct UsageAggregate: Sendable {
     /// How many invalid items' reasons are kept.
     public static let keptReasonCount = 5
 
-    /// What every group sums: cost, tokens and calls.
+    /// What every group sums: cost, tokens, calls and unpriced calls.
     protocol Sums {
         var cost: ExactDecimal { get set }
         var tokens: Int { get set }
         var calls: Int { get set }
+        var unpriced: Int { get set }
     }
 
     /// One group of `by_day`.
@@ -50,6 +55,7 @@ public struct UsageAggregate: Sendable {
         var cost: ExactDecimal = .zero
         var tokens = 0
         var calls = 0
+        var unpriced = 0
         var services: Set<ReportKey> = []
     }
 
@@ -58,6 +64,7 @@ public struct UsageAggregate: Sendable {
         var cost: ExactDecimal = .zero
         var tokens = 0
         var calls = 0
+        var unpriced = 0
         var models: Set<ReportKey> = []
         var operations: Set<ReportKey> = []
     }
@@ -67,6 +74,7 @@ public struct UsageAggregate: Sendable {
         var cost: ExactDecimal = .zero
         var tokens = 0
         var calls = 0
+        var unpriced = 0
         var service: String?
     }
 
@@ -75,6 +83,7 @@ public struct UsageAggregate: Sendable {
         var cost: ExactDecimal = .zero
         var tokens = 0
         var calls = 0
+        var unpriced = 0
         var services: Set<ReportKey> = []
     }
 
@@ -83,6 +92,7 @@ public struct UsageAggregate: Sendable {
         var cost: ExactDecimal = .zero
         var tokens = 0
         var calls = 0
+        var unpriced = 0
     }
 
     /// The finest grouping every level is read from: day × hour × service × model × operation,
@@ -100,14 +110,16 @@ public struct UsageAggregate: Sendable {
         var costSum = DecimalSum()
         var tokens = 0
         var calls = 0
+        var unpriced = 0
         var cost: ExactDecimal { costSum.value }
 
         /// Adds an item's (or a rollup's) sums; they are at most the totals just checked, so they fit.
         @inline(__always)
-        mutating func add(_ cost: ExactDecimal, _ tokens: Int, _ calls: Int) {
+        mutating func add(_ cost: ExactDecimal, _ tokens: Int, _ calls: Int, _ unpriced: Int) {
             guard costSum.add(cost) else { preconditionFailure("unreachable: a cell's cost exceeds the checked total") }
             self.tokens += tokens
             self.calls += calls
+            self.unpriced += unpriced
         }
     }
 
@@ -153,21 +165,23 @@ public struct UsageAggregate: Sendable {
             reject(problem)
             return
         }
-        guard count(cost: row.cost, tokens: row.tokens, calls: row.apiCalls, items: 1) else { return }
+        let unpriced = row.isUnpriced ? row.apiCalls : 0
+        guard count(cost: row.cost, tokens: row.tokens, calls: row.apiCalls, items: 1, unpriced: unpriced) else { return }
         guard keepsCells else { return }
         let key = CellKey(
             date: names.id(row.date), hour: Self.hourId(row.hour),
             service: names.id(row.service), model: names.id(row.model), operation: names.id(row.operation)
         )
-        cells[key, default: CellSums()].add(row.cost, row.tokens, row.apiCalls)
+        cells[key, default: CellSums()].add(row.cost, row.tokens, row.apiCalls, unpriced)
     }
 
     /// Folds in sums that stand for `items` items of one cell, named by ids of `names`: what the
-    /// streaming decoder and rollups add. `false` (and nothing added) when a total would overflow.
+    /// streaming decoder and rollups add; `unpriced` of the `calls` have no price (at most
+    /// `calls`). `false` (and nothing added) when a total would overflow.
     @discardableResult
-    mutating func add(_ key: CellKey, cost: ExactDecimal, tokens: Int, calls: Int, items: Int) -> Bool {
-        guard count(cost: cost, tokens: tokens, calls: calls, items: items) else { return false }
-        if keepsCells { cells[key, default: CellSums()].add(cost, tokens, calls) }
+    mutating func add(_ key: CellKey, cost: ExactDecimal, tokens: Int, calls: Int, items: Int, unpriced: Int = 0) -> Bool {
+        guard count(cost: cost, tokens: tokens, calls: calls, items: items, unpriced: unpriced) else { return false }
+        if keepsCells { cells[key, default: CellSums()].add(cost, tokens, calls, unpriced) }
         return true
     }
 
@@ -179,7 +193,7 @@ public struct UsageAggregate: Sendable {
 
     /// Adds to the totals after checking that they do not overflow; `false` (counted as
     /// invalid) when they would.
-    private mutating func count(cost: ExactDecimal, tokens: Int, calls: Int, items: Int) -> Bool {
+    private mutating func count(cost: ExactDecimal, tokens: Int, calls: Int, items: Int, unpriced: Int) -> Bool {
         var sum = costSum
         guard sum.add(cost) else {
             reject(UsageRow.Invalid(attribute: "cost_usd", held: "N \"\(cost)\"", problem: "cost sum would overflow"), count: items)
@@ -195,9 +209,16 @@ public struct UsageAggregate: Sendable {
             reject(UsageRow.Invalid(attribute: "api_calls", held: "N \"\(calls)\"", problem: "call sum would overflow"), count: items)
             return false
         }
+        // At most the calls (what every reader checks), so it fits where they do; checked all the same.
+        let (unpricedSum, unpricedOverflow) = unpricedCalls.addingReportingOverflow(unpriced)
+        if unpricedOverflow {
+            reject(UsageRow.Invalid(attribute: "api_calls", held: "N \"\(unpriced)\"", problem: "unpriced call sum would overflow"), count: items)
+            return false
+        }
         costSum = sum
         totalTokens = tokenSum
         totalAPICalls = callSum
+        unpricedCalls = unpricedSum
         itemCount += items
         return true
     }
@@ -231,7 +252,8 @@ public struct UsageAggregate: Sendable {
         let cost: DecimalSum? = merged.add(other.totalCost) ? merged : nil
         let (tokens, tokensOverflow) = totalTokens.addingReportingOverflow(other.totalTokens)
         let (calls, callsOverflow) = totalAPICalls.addingReportingOverflow(other.totalAPICalls)
-        guard let cost, !tokensOverflow, !callsOverflow else {
+        let (unpriced, unpricedOverflow) = unpricedCalls.addingReportingOverflow(other.unpricedCalls)
+        guard let cost, !tokensOverflow, !callsOverflow, !unpricedOverflow else {
             invalidItems += other.itemCount
             if invalidReasons.count < Self.keptReasonCount {
                 invalidReasons.append(UsageRow.Invalid(
@@ -244,6 +266,7 @@ public struct UsageAggregate: Sendable {
         costSum = cost
         totalTokens = tokens
         totalAPICalls = calls
+        unpricedCalls = unpriced
         itemCount += other.itemCount
 
         // Their ids name their own table: translate each once.
@@ -255,7 +278,7 @@ public struct UsageAggregate: Sendable {
                 date: translated[Int(key.date)], hour: key.hour, service: translated[Int(key.service)],
                 model: translated[Int(key.model)], operation: translated[Int(key.operation)]
             )
-            cells[mine, default: CellSums()].add(theirs.cost, theirs.tokens, theirs.calls)
+            cells[mine, default: CellSums()].add(theirs.cost, theirs.tokens, theirs.calls, theirs.unpriced)
         }
     }
 
@@ -285,7 +308,7 @@ public struct UsageAggregate: Sendable {
         guard levels.contains(.day) else { return groups }
         for (key, sums) in ordered {
             Self.update(&groups[ReportKey(names[key.date]), default: DayGroup()]) { group in
-                Self.add(sums.cost, sums.tokens, sums.calls, to: &group)
+                Self.add(sums, to: &group)
                 group.services.insert(ReportKey(names[key.service]))
             }
         }
@@ -298,7 +321,7 @@ public struct UsageAggregate: Sendable {
         guard levels.contains(.service) else { return groups }
         for (key, sums) in ordered {
             Self.update(&groups[ReportKey(names[key.service]), default: ServiceGroup()]) { group in
-                Self.add(sums.cost, sums.tokens, sums.calls, to: &group)
+                Self.add(sums, to: &group)
                 group.models.insert(ReportKey(names[key.model]))
                 group.operations.insert(ReportKey(names[key.operation]))
             }
@@ -312,7 +335,7 @@ public struct UsageAggregate: Sendable {
         guard levels.contains(.model) else { return groups }
         for (key, sums) in ordered {
             Self.update(&groups[ReportKey(names[key.model]), default: ModelGroup()]) { group in
-                Self.add(sums.cost, sums.tokens, sums.calls, to: &group)
+                Self.add(sums, to: &group)
                 group.service = Self.first(group.service, names[key.service])
             }
         }
@@ -325,7 +348,7 @@ public struct UsageAggregate: Sendable {
         guard levels.contains(.operation) else { return groups }
         for (key, sums) in ordered {
             Self.update(&groups[ReportKey(names[key.operation]), default: OperationGroup()]) { group in
-                Self.add(sums.cost, sums.tokens, sums.calls, to: &group)
+                Self.add(sums, to: &group)
                 group.services.insert(ReportKey(names[key.service]))
             }
         }
@@ -338,7 +361,7 @@ public struct UsageAggregate: Sendable {
         guard levels.contains(.hour) else { return groups }
         for (key, sums) in ordered {
             Self.update(&groups[ReportKey(Self.hourNames[Int(key.hour)]), default: HourGroup()]) { group in
-                Self.add(sums.cost, sums.tokens, sums.calls, to: &group)
+                Self.add(sums, to: &group)
             }
         }
         return groups
@@ -362,13 +385,16 @@ public struct UsageAggregate: Sendable {
         public var tokens: Int
         /// Σ API calls.
         public var apiCalls: Int
+        /// Σ API calls without a price (see `unpricedCalls`).
+        public var unpricedCalls: Int
 
         /// A group's sums.
-        public init(key: String, cost: ExactDecimal, tokens: Int, apiCalls: Int) {
+        public init(key: String, cost: ExactDecimal, tokens: Int, apiCalls: Int, unpricedCalls: Int = 0) {
             self.key = key
             self.cost = cost
             self.tokens = tokens
             self.apiCalls = apiCalls
+            self.unpricedCalls = unpricedCalls
         }
     }
 
@@ -376,7 +402,9 @@ public struct UsageAggregate: Sendable {
     /// the level is not kept. For every kept level they add up to the totals exactly.
     public func groups(_ level: AggregationLevel) -> [GroupTotals] {
         func totals(_ groups: [ReportKey: some Sums]) -> [GroupTotals] {
-            groups.map { GroupTotals(key: $0.key.text, cost: $0.value.cost, tokens: $0.value.tokens, apiCalls: $0.value.calls) }
+            groups.map {
+                GroupTotals(key: $0.key.text, cost: $0.value.cost, tokens: $0.value.tokens, apiCalls: $0.value.calls, unpricedCalls: $0.value.unpriced)
+            }
         }
         var result: [GroupTotals]
         let ordered = orderedCells
@@ -419,12 +447,13 @@ public struct UsageAggregate: Sendable {
         body(&group)
     }
 
-    /// Adds to a group's sums; they are at most the totals just checked, so they fit.
+    /// Adds a cell's sums to a group's; they are at most the totals just checked, so they fit.
     @inline(__always)
-    private static func add(_ cost: ExactDecimal, _ tokens: Int, _ calls: Int, to group: inout some Sums) {
-        group.cost = sum(group.cost, cost)
-        group.tokens += tokens
-        group.calls += calls
+    private static func add(_ cell: CellSums, to group: inout some Sums) {
+        group.cost = sum(group.cost, cell.cost)
+        group.tokens += cell.tokens
+        group.calls += cell.calls
+        group.unpriced += cell.unpriced
     }
 
     /// A group's cost plus `amount`; it is at most the total just checked, so it fits.

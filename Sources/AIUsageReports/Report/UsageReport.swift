@@ -19,8 +19,21 @@ extension UsageAggregate {
     /// Rounding happens here, once, half-even: every `cost_usd` to 4 places,
     /// `average_cost_per_call` to 6 from the unrounded sums, `average_tokens_per_call` to 2. An
     /// average over 0 calls is 0. Every number is exact decimal text; none passes through `Double`.
+    ///
+    /// The shape is the original system's and is pinned member for member: it does not give
+    /// `unpriced_calls` (the scoped report does, through `report(start:end:query:unpricedCalls:)`).
     public func report(start: CivilDate, end: CivilDate, query: JSONValue) -> JSONValue {
-        let summary: JSONValue = .object([
+        report(start: start, end: end, query: query, unpricedCalls: false)
+    }
+
+    /// The same body; with `unpricedCalls`, the summary and every group end with
+    /// `unpriced_calls`, the API calls in them that have no price (`UsageRow.isUnpriced`).
+    func report(start: CivilDate, end: CivilDate, query: JSONValue, unpricedCalls withUnpriced: Bool) -> JSONValue {
+        /// `members`, then `unpriced_calls` when asked for.
+        func counted(_ members: [JSONValue.Member], _ unpriced: Int) -> [JSONValue.Member] {
+            withUnpriced ? members + [.init(key: "unpriced_calls", value: .number(unpriced))] : members
+        }
+        let summary: JSONValue = .object(counted([
             .init(key: "total_cost_usd", value: cost(totalCost)),
             .init(key: "total_tokens", value: .number(totalTokens)),
             .init(key: "total_api_calls", value: .number(totalAPICalls)),
@@ -30,7 +43,7 @@ extension UsageAggregate {
                 .init(key: "end", value: .string(end.text)),
             ])),
             .init(key: "invalid_items", value: .number(invalidItems)),
-        ])
+        ], unpricedCalls))
 
         var aggregations: [JSONValue.Member] = []
         let ordered = orderedCells
@@ -39,49 +52,49 @@ extension UsageAggregate {
             switch level {
             case .day:
                 groups = members(byDay(ordered)) { group in
-                    [
+                    counted([
                         .init(key: "cost_usd", value: cost(group.cost)),
                         .init(key: "tokens", value: .number(group.tokens)),
                         .init(key: "api_calls", value: .number(group.calls)),
                         .init(key: "services", value: list(group.services)),
-                    ]
+                    ], group.unpriced)
                 }
             case .service:
                 groups = members(byService(ordered)) { group in
-                    [
+                    counted([
                         .init(key: "cost_usd", value: cost(group.cost)),
                         .init(key: "tokens", value: .number(group.tokens)),
                         .init(key: "api_calls", value: .number(group.calls)),
                         .init(key: "models", value: list(group.models)),
                         .init(key: "operations", value: list(group.operations)),
                         .init(key: "average_cost_per_call", value: average(group.cost, over: group.calls, scale: UsageAggregate.averageCostScale)),
-                    ]
+                    ], group.unpriced)
                 }
             case .model:
                 groups = members(byModel(ordered)) { group in
-                    [
+                    counted([
                         .init(key: "cost_usd", value: cost(group.cost)),
                         .init(key: "tokens", value: .number(group.tokens)),
                         .init(key: "api_calls", value: .number(group.calls)),
                         .init(key: "service", value: .string(group.service ?? UsageAggregate.unknown)),
                         .init(key: "average_tokens_per_call", value: average(ExactDecimal(group.tokens), over: group.calls, scale: UsageAggregate.averageTokensScale)),
-                    ]
+                    ], group.unpriced)
                 }
             case .operation:
                 groups = members(byOperation(ordered)) { group in
-                    [
+                    counted([
                         .init(key: "cost_usd", value: cost(group.cost)),
                         .init(key: "tokens", value: .number(group.tokens)),
                         .init(key: "api_calls", value: .number(group.calls)),
                         .init(key: "services", value: list(group.services)),
-                    ]
+                    ], group.unpriced)
                 }
             case .hour:
                 groups = members(byHour(ordered)) { group in
-                    [
+                    counted([
                         .init(key: "cost_usd", value: cost(group.cost)),
                         .init(key: "api_calls", value: .number(group.calls)),
-                    ]
+                    ], group.unpriced)
                 }
             }
             aggregations.append(.init(key: level.reportKey, value: groups))

@@ -11,6 +11,7 @@ import DynamoDB
 /// | `cost` | `cost_usd`, `costUSD` | 0 |
 /// | `tokens` | `total_tokens`, `totalTokens`; else `input_tokens` + `output_tokens` (either generation, a missing side 0) | 0 |
 /// | `apiCalls` | `api_calls`, `apiCalls` | 1 |
+/// | `isUnpriced` | `true` when the item has no cost (`cost_usd` and `costUSD` absent or `NULL`) and no `error` (a non-empty `S`) | — |
 ///
 /// A string dimension that is empty, `NULL` or not an `S` counts as absent and is grouped under
 /// `unknown`. A `NULL` number counts as absent too. The date and hour follow the stored text, so
@@ -32,6 +33,11 @@ public struct UsageRow: Sendable, Hashable {
     public var tokens: Int
     /// The number of API calls the item stands for.
     public var apiCalls: Int
+    /// Whether the call has no price: the item has no cost at all (the tracker found no price
+    /// for its model and wrote no `cost_usd`) and did not fail (a failed call without a cost
+    /// was not billed). Its `apiCalls` count in `UsageAggregate.unpricedCalls`; its cost is 0 in
+    /// every sum, so the sums are short by its unknown price.
+    public var isUnpriced: Bool
 
     /// A row from its fields (for tests and callers that have them already). `UsageAggregate`
     /// refuses a row with a negative cost, token or call count.
@@ -43,7 +49,8 @@ public struct UsageRow: Sendable, Hashable {
         operation: String?,
         cost: ExactDecimal = .zero,
         tokens: Int = 0,
-        apiCalls: Int = 1
+        apiCalls: Int = 1,
+        isUnpriced: Bool = false
     ) {
         self.date = date
         self.hour = hour
@@ -53,6 +60,7 @@ public struct UsageRow: Sendable, Hashable {
         self.cost = cost
         self.tokens = tokens
         self.apiCalls = apiCalls
+        self.isUnpriced = isUnpriced
     }
 
     /// Why an item (or row) cannot be counted: which attribute, what it held, and what is wrong.
@@ -109,8 +117,10 @@ public struct UsageRow: Sendable, Hashable {
                 throw Invalid(attribute: name, held: Invalid.describe(value), problem: "a negative cost")
             }
             cost = amount
+            isUnpriced = false
         } else {
             cost = .zero
+            isUnpriced = Self.string(item["error"]) == nil
         }
 
         if let total = try Self.count(item, "total_tokens", "totalTokens") {

@@ -8,19 +8,24 @@ import DynamoDB
 /// `TYPE = AIUsageRollup`, `day`, `digest` (the manifest's), the key's present dimensions
 /// (`date`, `service`, `model`, `operation`, `environment`, `user_id`, `userId`,
 /// `indexed_service`), the sums (`items`, `api_calls`, `total_tokens`, `input_tokens`,
-/// `output_tokens`, `cost_usd`, `errors`, `invalid_items`) and `hours`:
-/// `HH=items,calls,tokens,cost` for each hour with items, joined by `;` (`24` for items without
-/// an hour).
+/// `output_tokens`, `cost_usd`, `unpriced_calls`, `errors`, `invalid_items`) and `hours`:
+/// `HH=items,calls,tokens,cost[,unpriced]` for each hour with items, joined by `;` (`24` for
+/// items without an hour); `unpriced`, the calls of the hour without a price (at most `calls`),
+/// is written only when it is not 0, and an entry without it means 0. Only `hours`, the token
+/// sums, `errors` and `invalid_items` are read back; the other sums are for people.
 ///
 /// The manifest (`SK = DAY#<day>#0MANIFEST`, `TYPE = AIUsageRollupManifest`): `groups` (fine),
 /// `summary_groups`, `digest` (FNV-1a 64 over every group's sort key and sums, both levels, in
 /// sort-key order), `items`, `invalid_items`, `version`, and `cleared_token`: the dirty marker's
 /// token this compaction saw settled, if any. A manifest of another `version` is not trusted
 /// (the day is read from raw items until compacted again).
+///
+/// Versions: 2 had no unpriced counts (its hours entries say nothing of them, so they cannot be
+/// read as 0); 3 added them. A day compacted by version 2 is read raw until compacted again.
 enum RollupCodec {
     static let groupType = "AIUsageRollup"
     static let manifestType = "AIUsageRollupManifest"
-    static let version = 2
+    static let version = 3
 
     /// The two levels of groups.
     enum Level: Sendable {
@@ -75,7 +80,8 @@ enum RollupCodec {
     static func hoursText(_ group: RollupGroup) -> String {
         group.hours.keys.sorted().map { hour in
             let sums = group.hours[hour]!
-            return "\(hour < 10 ? "0" : "")\(hour)=\(sums.items),\(sums.calls),\(sums.tokens),\(sums.cost)"
+            let unpriced = sums.unpriced > 0 ? ",\(sums.unpriced)" : ""
+            return "\(hour < 10 ? "0" : "")\(hour)=\(sums.items),\(sums.calls),\(sums.tokens),\(sums.cost)\(unpriced)"
         }.joined(separator: ";")
     }
 
@@ -87,7 +93,7 @@ enum RollupCodec {
             "day": .s(day), "digest": .s(digest),
             "items": .number(total.items), "api_calls": .number(total.calls), "total_tokens": .number(total.tokens),
             "input_tokens": .number(group.inputTokens), "output_tokens": .number(group.outputTokens),
-            "cost_usd": .n(total.cost.description), "errors": .number(group.errors),
+            "cost_usd": .n(total.cost.description), "unpriced_calls": .number(total.unpriced), "errors": .number(group.errors),
             "invalid_items": .number(group.invalidItems), "hours": .s(hoursText(group)),
         ]
         for (name, value) in zip(dimensionNames, group.key.fields) {
@@ -129,10 +135,12 @@ enum RollupCodec {
             let parts = entry.split(separator: "=", maxSplits: 1)
             guard parts.count == 2, let hour = Int32(parts[0]), (0...24).contains(hour) else { return nil }
             let numbers = parts[1].split(separator: ",")
-            guard numbers.count == 4, let items = Int(numbers[0]), let calls = Int(numbers[1]), let tokens = Int(numbers[2]),
+            guard numbers.count == 4 || numbers.count == 5, let items = Int(numbers[0]), let calls = Int(numbers[1]), let tokens = Int(numbers[2]),
                   items >= 0, calls >= 0, tokens >= 0, let cost = ExactDecimal(numbers[3]), !cost.isNegative,
                   group.hours[hour] == nil else { return nil }
-            group.hours[hour] = RollupGroup.Hour(items: items, calls: calls, tokens: tokens, cost: cost)
+            let unpriced = numbers.count == 5 ? Int(numbers[4]) : 0
+            guard let unpriced, unpriced >= 0, unpriced <= calls else { return nil }
+            group.hours[hour] = RollupGroup.Hour(items: items, calls: calls, tokens: tokens, cost: cost, unpriced: unpriced)
         }
         return group
     }

@@ -207,11 +207,13 @@ public struct RollupCompactor: Sendable {
                     let (itemSum, o1) = sums.items.addingReportingOverflow(1)
                     let (callSum, o2) = sums.calls.addingReportingOverflow(calls)
                     let (tokenSum, o3) = sums.tokens.addingReportingOverflow(tokens)
+                    // The unpriced calls are at most the calls, so they fit where those do.
+                    let unpriced = fields.isUnpriced(reader) ? calls : 0
                     guard let costSum = sums.cost.adding(cost), !o1, !o2, !o3 else {
                         overflow = "the sums of \(dayText) overflow"
                         return
                     }
-                    sums = RollupGroup.Hour(items: itemSum, calls: callSum, tokens: tokenSum, cost: costSum)
+                    sums = RollupGroup.Hour(items: itemSum, calls: callSum, tokens: tokenSum, cost: costSum, unpriced: sums.unpriced + unpriced)
                     group.hours[hour] = sums
                     let (input, output) = fields.inputOutputTokens(reader)
                     group.inputTokens = group.inputTokens.addingReportingOverflow(input).overflow ? group.inputTokens : group.inputTokens + input

@@ -107,10 +107,13 @@ struct RollupFields {
         var calls: Int
         var tokens: Int
         var cost: ExactDecimal
+        /// The calls without a price (0 when the entry does not say); at most `calls`.
+        var unpriced = 0
     }
 
-    /// Parses `hours` (`HH=items,calls,tokens,cost;…`, hours 00 … 24 each at most once) straight
-    /// from its bytes, handing each entry to `entry`; `false` when it is not well formed.
+    /// Parses `hours` (`HH=items,calls,tokens,cost[,unpriced];…`, hours 00 … 24 each at most
+    /// once, `unpriced` at most `calls`) straight from its bytes, handing each entry to `entry`;
+    /// `false` when it is not well formed.
     static func parseHours(_ bytes: UnsafeBufferPointer<UInt8>, _ entry: (HourSums) -> Void) -> Bool {
         guard !bytes.isEmpty else { return true }
         var seen: UInt32 = 0
@@ -126,7 +129,7 @@ struct RollupFields {
         return true
     }
 
-    /// `HH=items,calls,tokens,cost`.
+    /// `HH=items,calls,tokens,cost` or `HH=items,calls,tokens,cost,unpriced`.
     private static func hourEntry(_ text: Slice<UnsafeBufferPointer<UInt8>>) -> HourSums? {
         guard let equals = text.firstIndex(of: UInt8(ascii: "=")), let hour = ReportFields.plainCount(text[text.startIndex..<equals]), hour <= 24 else { return nil }
         var start = equals + 1
@@ -136,8 +139,16 @@ struct RollupFields {
             defer { start = comma + 1 }
             return ReportFields.plainCount(text[start..<comma])
         }
-        guard let items = field(), let calls = field(), let tokens = field(),
-              let cost = ExactDecimal(utf8: UnsafeBufferPointer(rebasing: text[start...])), !cost.isNegative else { return nil }
-        return HourSums(hour: Int32(hour), items: items, calls: calls, tokens: tokens, cost: cost)
+        guard let items = field(), let calls = field(), let tokens = field() else { return nil }
+        // The cost runs to the next comma, if any; the unpriced calls follow it.
+        var costEnd = text.endIndex
+        var unpriced = 0
+        if let comma = text[start...].firstIndex(of: UInt8(ascii: ",")) {
+            guard let count = ReportFields.plainCount(text[(comma + 1)...]), count <= calls else { return nil }
+            costEnd = comma
+            unpriced = count
+        }
+        guard let cost = ExactDecimal(utf8: UnsafeBufferPointer(rebasing: text[start..<costEnd])), !cost.isNegative else { return nil }
+        return HourSums(hour: Int32(hour), items: items, calls: calls, tokens: tokens, cost: cost, unpriced: unpriced)
     }
 }

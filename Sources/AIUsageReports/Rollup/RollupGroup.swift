@@ -67,6 +67,8 @@ public struct RollupGroup: Sendable, Hashable {
         public var calls = 0
         public var tokens = 0
         public var cost = ExactDecimal.zero
+        /// The calls among `calls` without a price (`UsageRow.isUnpriced`); at most `calls`.
+        public var unpriced = 0
     }
 
     public var key: Key
@@ -91,6 +93,7 @@ public struct RollupGroup: Sendable, Hashable {
             total.items += hour.items
             total.calls += hour.calls
             total.tokens += hour.tokens
+            total.unpriced += hour.unpriced
             total.cost = total.cost.adding(hour.cost) ?? total.cost
         }
         return total
@@ -135,8 +138,9 @@ public struct RollupGroup: Sendable, Hashable {
             let (items, o1) = into.items.addingReportingOverflow(sums.items)
             let (calls, o2) = into.calls.addingReportingOverflow(sums.calls)
             let (tokens, o3) = into.tokens.addingReportingOverflow(sums.tokens)
-            guard !o1, !o2, !o3, let cost = into.cost.adding(sums.cost) else { return false }
-            into = Hour(items: items, calls: calls, tokens: tokens, cost: cost)
+            let (unpriced, o8) = into.unpriced.addingReportingOverflow(sums.unpriced)
+            guard !o1, !o2, !o3, !o8, let cost = into.cost.adding(sums.cost) else { return false }
+            into = Hour(items: items, calls: calls, tokens: tokens, cost: cost, unpriced: unpriced)
             merged.hours[hour] = into
         }
         let (input, o4) = merged.inputTokens.addingReportingOverflow(other.inputTokens)

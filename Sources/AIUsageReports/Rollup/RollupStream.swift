@@ -223,7 +223,7 @@ struct RollupStream {
                 : nil)
         }
         for (key, sums) in day.cells {
-            aggregate.add(key, cost: sums.cost, tokens: sums.tokens, calls: sums.calls, items: sums.items)
+            aggregate.add(key, cost: sums.cost, tokens: sums.tokens, calls: sums.calls, items: sums.items, unpriced: sums.unpriced)
         }
         covered.append(date)
     }

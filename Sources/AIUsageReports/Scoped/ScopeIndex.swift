@@ -37,11 +37,12 @@ extension UsageQuery {
         return .cost
     }
 
-    /// The attributes a raw read of it projects: the report's, plus `error` when it is scoped
-    /// to a job or batch (the scoped report counts their failed calls), plus the job ids for a
-    /// job prefix (its spend is kept per job).
+    /// The attributes a raw read of it projects: the report's, plus `error` (a call without a
+    /// cost is unpriced only when it did not fail, and a job's or batch's report counts its
+    /// failed calls), or for a job prefix the job ids instead (its spend is kept per job).
+    /// DynamoDB charges a read by the item's whole size, so `error` adds only its transfer.
     var rawProjection: [String] {
         if jobIdPrefix != nil { return ReportFields.names + ["job_id", "jobId"] }
-        return jobId != nil || batchId != nil ? ReportFields.names + ["error"] : ReportFields.names
+        return ReportFields.names + ["error"]
     }
 }

@@ -17,6 +17,10 @@ extension ScopedReport {
             ["First call", firstCall?.iso8601 ?? "none"],
             ["Last call", lastCall?.iso8601 ?? "none"],
         ]
+        // Right under the money it qualifies, and only when the total is short.
+        if aggregate.unpricedCalls > 0 {
+            facts.insert(["Unpriced calls", "\(aggregate.unpricedCalls) (no price in the catalogue; see docs/pricing.md)"], at: 4)
+        }
         if scope.kind.isRun {
             let micros = firstCall.flatMap { first in lastCall.map { $0.microsecondsSinceEpoch - first.microsecondsSinceEpoch } }
             facts.append(["Duration", micros.map(Self.duration) ?? "none"])

@@ -4,6 +4,10 @@ import AIUsage
 /// operation, the top models, the first and last call, and for a job or batch its duration and
 /// error count; as JSON (`json`), RFC 4180 CSV (`csv`) or an aligned text table (`table`).
 ///
+/// Every total and group also says how many of its API calls have no price
+/// (`UsageAggregate.unpricedCalls`: items with no cost and no error), so that a total short by
+/// calls the price catalogue does not know is never silently short.
+///
 /// Sums are exact. JSON and the table round once, half-even, as `GET /ai_usage` does (costs to
 /// 4 places, averages to 6 from the unrounded sums); CSV gives the exact unrounded costs.
 public struct ScopedReport: Sendable {
@@ -33,7 +37,10 @@ public struct ScopedReport: Sendable {
         errorCount = countsErrors ? activity.errorItems : nil
         self.reads = reads
         let models = aggregate.byModel(aggregate.orderedCells).map { key, group in
-            ModelLine(model: key.text, service: group.service ?? UsageAggregate.unknown, cost: group.cost, tokens: group.tokens, apiCalls: group.calls)
+            ModelLine(
+                model: key.text, service: group.service ?? UsageAggregate.unknown, cost: group.cost, tokens: group.tokens,
+                apiCalls: group.calls, unpricedCalls: group.unpriced
+            )
         }
         topModels = Array(models.sorted(by: ModelLine.costlier).prefix(Self.topModelCount))
     }
@@ -53,6 +60,8 @@ public struct ScopedReport: Sendable {
         public var cost: ExactDecimal
         public var tokens: Int
         public var apiCalls: Int
+        /// The calls among `apiCalls` without a price.
+        public var unpricedCalls: Int
 
         /// Dearer first; then more calls; then by name, byte-wise.
         static func costlier(_ a: ModelLine, _ b: ModelLine) -> Bool {
@@ -103,9 +112,10 @@ public struct ScopedReport: Sendable {
     // MARK: - JSON
 
     /// The JSON answer (`docs/reports.md`): `scope`, `summary`, `activity`, `top_models`,
-    /// `aggregations`, `query`, in that order. Every number is exact decimal text.
+    /// `aggregations`, `query`, in that order. Every number is exact decimal text. `summary`,
+    /// every group of `aggregations` and every `top_models` line end with `unpriced_calls`.
     public var json: JSONValue {
-        let base = aggregate.report(start: query.start, end: query.end, query: query.echo)
+        let base = aggregate.report(start: query.start, end: query.end, query: query.echo, unpricedCalls: true)
         func optional(_ value: ExactDecimal?) -> JSONValue { value.map { .number($0) } ?? .null }
         let activity: JSONValue = .object([
             .init(key: "first_call", value: firstCall.map { .string($0.iso8601) } ?? .null),
@@ -123,6 +133,7 @@ public struct ScopedReport: Sendable {
                 .init(key: "api_calls", value: .number(line.apiCalls)),
                 .init(key: "average_cost_per_call", value: .number(Self.average(line.cost, over: line.apiCalls))),
                 .init(key: "share_of_cost_percent", value: .number(Self.share(line.cost, of: total))),
+                .init(key: "unpriced_calls", value: .number(line.unpricedCalls)),
             ])
         })
         return .object([

@@ -45,6 +45,9 @@ struct TrendFigures: Sendable {
     let anomalies: [ServiceAnomalies]
     /// Items left out of every sum because they could not be read.
     let invalidItems: Int
+    /// Calls without a price (`UsageAggregate.unpricedCalls`) in the days read: their cost is
+    /// in no figure.
+    let unpricedCalls: Int
 
     /// The first day any figure needs: the earliest of the month's first day, the previous
     /// week's first day and the first examined day's window.
@@ -63,6 +66,7 @@ struct TrendFigures: Sendable {
         previousWeek = end.adding(days: -13)...end.adding(days: -7)
         partialDay = end == today ? end : nil
         invalidItems = aggregate.invalidItems
+        unpricedCalls = aggregate.unpricedCalls
 
         struct Pair: Hashable {
             var service: ReportKey

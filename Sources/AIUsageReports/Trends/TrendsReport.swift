@@ -4,7 +4,7 @@ import AIUsage
 /// trends` prints (shapes in docs/trends.md). Every figure is rounded once, half-even, here:
 /// money to 4 places (as `GET /ai_usage`), percents and z-scores to 2.
 public struct TrendsReport: Sendable {
-    /// `{"week_over_week", "forecast", "anomalies", "invalid_items", "query"}`.
+    /// `{"week_over_week", "forecast", "anomalies", "invalid_items", "unpriced_calls", "query"}`.
     public var json: JSONValue
     /// The same figures as aligned text, for people.
     public var table: String
@@ -74,6 +74,7 @@ public struct TrendsReport: Sendable {
             .init(key: "forecast", value: month),
             .init(key: "anomalies", value: anomalies),
             .init(key: "invalid_items", value: .number(figures.invalidItems)),
+            .init(key: "unpriced_calls", value: .number(figures.unpricedCalls)),
             .init(key: "query", value: figures.query.echo),
         ])
     }

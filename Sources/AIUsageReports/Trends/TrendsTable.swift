@@ -14,6 +14,9 @@ extension TrendsReport {
         if let partial = figures.partialDay { heading += "; \(partial) is today, so its spend is partial" }
         lines.append(heading)
         if figures.invalidItems > 0 { lines.append("\(figures.invalidItems) unreadable items left out") }
+        if figures.unpricedCalls > 0 {
+            lines.append("\(figures.unpricedCalls) unpriced calls: no price in the catalogue, so their cost is in no figure (see docs/pricing.md)")
+        }
 
         lines += ["", "Week over week: \(text(figures.thisWeek)) against \(text(figures.previousWeek))"]
         var weeks = TextColumns(header: ["service", "model", "this week", "previous", "change", "change %", "status"], rightAligned: [2, 3, 4, 5])
