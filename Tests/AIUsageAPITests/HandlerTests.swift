@@ -68,7 +68,7 @@ final class LogLines: Sendable {
         let result = try answer(await handler(server).handle(direct))
         #expect(result.status == 200)
         #expect(result.headers == ["Content-Type": "application/json", "Access-Control-Allow-Origin": "*"])
-        #expect(result.body == #"{"summary":{"total_cost_usd":0.3,"total_tokens":2000,"total_api_calls":2,"average_cost_per_call":0.15,"date_range":{"start":"2026-11-20","end":"2026-11-20"},"invalid_items":0},"aggregations":{"by_day":{"2026-11-20":{"cost_usd":0.3,"tokens":2000,"api_calls":2,"services":["openai"]}},"by_hour":{"09":{"cost_usd":0.1,"api_calls":1},"10":{"cost_usd":0.2,"api_calls":1}}},"query":{"service":null,"operation":null,"model":null,"job_id":null,"batch_id":null,"user_id":null,"environment":null,"start_date":"2026-11-20","end_date":"2026-11-20","aggregation":["day","hour"]}}"#)
+        #expect(result.body == #"{"summary":{"total_cost_usd":0.3,"total_tokens":2000,"total_api_calls":2,"average_cost_per_call":0.15,"date_range":{"start":"2026-11-20","end":"2026-11-20"},"invalid_items":0,"unpriced_calls":0},"aggregations":{"by_day":{"2026-11-20":{"cost_usd":0.3,"tokens":2000,"api_calls":2,"services":["openai"]}},"by_hour":{"09":{"cost_usd":0.1,"api_calls":1},"10":{"cost_usd":0.2,"api_calls":1}}},"query":{"service":null,"operation":null,"model":null,"job_id":null,"batch_id":null,"user_id":null,"environment":null,"start_date":"2026-11-20","end_date":"2026-11-20","aggregation":["day","hour"]}}"#)
         // One day: one Query, on GSI2, projected, signed.
         let request = try #require(server.requests.first)
         #expect(server.requests.count == 1)
@@ -254,5 +254,16 @@ final class LogLines: Sendable {
         #expect(result.json?["summary"]?["invalid_items"]?.intValue == 1)
         #expect(result.json?["summary"]?["total_cost_usd"]?.numberText == "0.5")
         #expect(log.all.contains { $0.hasPrefix("left out 1 unreadable items: cost_usd") })
+    }
+
+    @Test func callsWithoutAPriceAreCountedInTheSummary() async throws {
+        // Three items: priced (0.5, 1 call), unpriced (no cost, 2 calls), failed without a cost (not
+        // billed, so not unpriced). unpriced_calls = 2; the total is the priced 0.5 and the calls 1 + 2 + 1 = 4.
+        let page = #"{"Items":[{"service":{"S":"openai"},"date":{"S":"2026-11-20"},"cost_usd":{"N":"0.5"}},{"service":{"S":"openai"},"date":{"S":"2026-11-20"},"api_calls":{"N":"2"},"metadata":{"M":{"cost_note":{"S":"no price for model 'x'"}}}},{"service":{"S":"openai"},"date":{"S":"2026-11-20"},"error":{"S":"HTTP 500"}}],"Count":3,"ScannedCount":3}"#
+        let server = try FaultResponder { _, _ in .dynamoJSON(page) }
+        let result = try answer(await handler(server).handle(Array(#"{"queryStringParameters":{"start_date":"2026-11-20","end_date":"2026-11-20"}}"#.utf8)))
+        #expect(result.json?["summary"]?["unpriced_calls"]?.intValue == 2)
+        #expect(result.json?["summary"]?["total_api_calls"]?.intValue == 4)
+        #expect(result.json?["summary"]?["total_cost_usd"]?.numberText == "0.5")
     }
 }

@@ -157,7 +157,7 @@ private let queryText =
 /// `invalid_items`.
 private let fixtureReport =
     #"{"summary":{"total_cost_usd":0.0796,"total_tokens":2365,"total_api_calls":11,"average_cost_per_call":0.007232,"#
-    + #""date_range":{"start":"2024-01-15","end":"2024-01-15"},"invalid_items":0},"#
+    + #""date_range":{"start":"2024-01-15","end":"2024-01-15"},"invalid_items":0,"unpriced_calls":0},"#
     + #""aggregations":{"#
     + #""by_day":{"2024-01-15":{"cost_usd":0.0796,"tokens":2365,"api_calls":11,"services":["anthropic","google_places","openai"]}},"#
     + #""by_service":{"#
@@ -225,7 +225,7 @@ extension AggregatorTests {
             #expect(report["query"]?["aggregation"]?.serialized() == #"["hour","day"]"#)
             #expect(report.objectMembers?.map(\.key) == ["summary", "aggregations", "query"])
             #expect(report["summary"]?.objectMembers?.map(\.key) == [
-                "total_cost_usd", "total_tokens", "total_api_calls", "average_cost_per_call", "date_range", "invalid_items",
+                "total_cost_usd", "total_tokens", "total_api_calls", "average_cost_per_call", "date_range", "invalid_items", "unpriced_calls",
             ])
         }
 
@@ -332,12 +332,14 @@ extension AggregatorTests {
             #expect(aggregate.groups(.model).map(\.unpricedCalls) == [0, 3, 1])  // gpt-4o, gpt-9, m
             #expect(aggregate.groups(.day).map(\.unpricedCalls) == [3, 1])
             #expect(aggregate.groups(.hour).map(\.unpricedCalls) == [3, 1])   // 09, unknown
-            // Merging adds them; `GET /ai_usage`'s body never shows them, the scoped shape does.
+            // Merging adds them; `GET /ai_usage`'s body shows the total in its summary only (its
+            // groups are the original's), the scoped shape in every group too.
             var twice = aggregate
             twice.merge(aggregate)
             #expect(twice.unpricedCalls == 8)
-            let body = aggregate.report(start: day, end: day, query: .null).serialized()
-            #expect(!body.contains("unpriced"))
+            let body = aggregate.report(start: day, end: day, query: .null)
+            #expect(body["summary"]?["unpriced_calls"] == .number(4))
+            #expect(!body["aggregations"]!.serialized().contains("unpriced"))
             let scoped = aggregate.report(start: day, end: day, query: .null, unpricedCalls: true)
             #expect(scoped["summary"]?["unpriced_calls"] == .number(4))
             #expect(scoped["aggregations"]?["by_service"]?["openai"]?.objectMembers?.last?.key == "unpriced_calls")
@@ -462,7 +464,7 @@ extension AggregatorTests {
             let text = aggregate.report(start: day, end: day, query: .null).serialized()
             let expected =
                 #"{"summary":{"total_cost_usd":0.75,"total_tokens":4,"total_api_calls":2,"average_cost_per_call":0.375,"#
-                + #""date_range":{"start":"2024-01-15","end":"2024-01-15"},"invalid_items":0},"aggregations":{"#
+                + #""date_range":{"start":"2024-01-15","end":"2024-01-15"},"invalid_items":0,"unpriced_calls":0},"aggregations":{"#
                 + #""by_day":{"2024-01-15":{"cost_usd":0.25,"tokens":4,"api_calls":1,"services":["anthropic"]},"#
                 + #""unknown":{"cost_usd":0.5,"tokens":0,"api_calls":1,"services":["unknown"]}},"#
                 + #""by_service":{"anthropic":{"cost_usd":0.25,"tokens":4,"api_calls":1,"models":["claude"],"operations":["completion"],"average_cost_per_call":0.25},"#
@@ -596,12 +598,12 @@ extension AggregatorTests {
             let text = UsageAggregate(levels: allLevels).report(start: day, end: day, query: queryObject(allLevels)).serialized()
             let expected =
                 #"{"summary":{"total_cost_usd":0,"total_tokens":0,"total_api_calls":0,"average_cost_per_call":0,"#
-                + #""date_range":{"start":"2024-01-15","end":"2024-01-15"},"invalid_items":0},"#
+                + #""date_range":{"start":"2024-01-15","end":"2024-01-15"},"invalid_items":0,"unpriced_calls":0},"#
                 + #""aggregations":{"by_day":{},"by_service":{},"by_model":{},"by_operation":{},"by_hour":{}},"#
                 + #""query":"# + queryText + "}"
             #expect(text == expected)
             let noLevels = UsageAggregate(levels: []).report(start: day, end: day, query: .null).serialized()
-            #expect(noLevels.hasSuffix(#""invalid_items":0},"aggregations":{},"query":null}"#))
+            #expect(noLevels.hasSuffix(#""invalid_items":0,"unpriced_calls":0},"aggregations":{},"query":null}"#))
         }
 
         @Test func onlyRequestedLevelsKeepGroups() {

@@ -69,7 +69,7 @@ import Testing
             let answer = try await ask(table, Self.range.merging(["aggregation": "day,service,model,operation,hour"]) { $1 })
             #expect(answer.status == 200)
             let expected = [
-                #"{"summary":{"total_cost_usd":10.4237,"total_tokens":357,"total_api_calls":8,"average_cost_per_call":1.302957,"date_range":{"start":"2026-11-02","end":"2026-11-03"},"invalid_items":0},"aggregations":{"#,
+                #"{"summary":{"total_cost_usd":10.4237,"total_tokens":357,"total_api_calls":8,"average_cost_per_call":1.302957,"date_range":{"start":"2026-11-02","end":"2026-11-03"},"invalid_items":0,"unpriced_calls":0},"aggregations":{"#,
                 #""by_day":{"2026-11-02":{"cost_usd":0.3,"tokens":300,"api_calls":2,"services":["openai"]},"2026-11-03":{"cost_usd":10.1237,"tokens":57,"api_calls":6,"services":["anthropic","google_places","openai"]}},"#,
                 #""by_service":{"anthropic":{"cost_usd":10.1235,"tokens":50,"api_calls":2,"models":["claude-3-haiku-20240307"],"operations":["completion"],"average_cost_per_call":5.061728},"google_places":{"cost_usd":0,"tokens":0,"api_calls":3,"models":["places_api"],"operations":["place_details"],"average_cost_per_call":0.000017},"openai":{"cost_usd":0.3002,"tokens":307,"api_calls":3,"models":["gpt-4o","text-embedding-3-small"],"operations":["completion","embedding"],"average_cost_per_call":0.10005}},"#,
                 #""by_model":{"claude-3-haiku-20240307":{"cost_usd":10.1235,"tokens":50,"api_calls":2,"service":"anthropic","average_tokens_per_call":25},"gpt-4o":{"cost_usd":0.3,"tokens":300,"api_calls":2,"service":"openai","average_tokens_per_call":150},"places_api":{"cost_usd":0,"tokens":0,"api_calls":3,"service":"google_places","average_tokens_per_call":0},"text-embedding-3-small":{"cost_usd":0.0002,"tokens":7,"api_calls":1,"service":"openai","average_tokens_per_call":7}},"#,
@@ -109,7 +109,7 @@ import Testing
     @Test func anEmptyRangeIsZeros() async throws {
         try await withKnownTable { _, table in
             let answer = try await ask(table, ["start_date": "2026-10-01", "end_date": "2026-10-05", "aggregation": "service,hour"])
-            #expect(answer.body == #"{"summary":{"total_cost_usd":0,"total_tokens":0,"total_api_calls":0,"average_cost_per_call":0,"date_range":{"start":"2026-10-01","end":"2026-10-05"},"invalid_items":0},"aggregations":{"by_service":{},"by_hour":{}},"query":{"service":null,"operation":null,"model":null,"job_id":null,"batch_id":null,"user_id":null,"environment":null,"start_date":"2026-10-01","end_date":"2026-10-05","aggregation":["service","hour"]}}"#)
+            #expect(answer.body == #"{"summary":{"total_cost_usd":0,"total_tokens":0,"total_api_calls":0,"average_cost_per_call":0,"date_range":{"start":"2026-10-01","end":"2026-10-05"},"invalid_items":0,"unpriced_calls":0},"aggregations":{"by_service":{},"by_hour":{}},"query":{"service":null,"operation":null,"model":null,"job_id":null,"batch_id":null,"user_id":null,"environment":null,"start_date":"2026-10-01","end_date":"2026-10-05","aggregation":["service","hour"]}}"#)
         }
     }
 

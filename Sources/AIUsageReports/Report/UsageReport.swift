@@ -11,7 +11,8 @@ extension UsageAggregate {
     ///
     /// `{"summary", "aggregations", "query"}` in that order:
     /// - `summary`: `total_cost_usd`, `total_tokens`, `total_api_calls`, `average_cost_per_call`,
-    ///   `date_range` (`start`, `end`), `invalid_items`;
+    ///   `date_range` (`start`, `end`), `invalid_items`, `unpriced_calls` (the API calls without
+    ///   a price, `UsageRow.isUnpriced`, so a total is never silently short);
     /// - `aggregations`: only the kept levels, in canonical order (`by_day`, `by_service`,
     ///   `by_model`, `by_operation`, `by_hour`), each keyed in byte order, every list sorted;
     /// - `query`: `query` as given.
@@ -20,20 +21,22 @@ extension UsageAggregate {
     /// `average_cost_per_call` to 6 from the unrounded sums, `average_tokens_per_call` to 2. An
     /// average over 0 calls is 0. Every number is exact decimal text; none passes through `Double`.
     ///
-    /// The shape is the original system's and is pinned member for member: it does not give
-    /// `unpriced_calls` (the scoped report does, through `report(start:end:query:unpricedCalls:)`).
+    /// The shape is the original system's, pinned member for member, with two members added at
+    /// the end of the summary (`invalid_items`, `unpriced_calls`); its groups are the original's
+    /// (the scoped report's groups also count `unpriced_calls`, through
+    /// `report(start:end:query:unpricedCalls:)`).
     public func report(start: CivilDate, end: CivilDate, query: JSONValue) -> JSONValue {
         report(start: start, end: end, query: query, unpricedCalls: false)
     }
 
-    /// The same body; with `unpricedCalls`, the summary and every group end with
-    /// `unpriced_calls`, the API calls in them that have no price (`UsageRow.isUnpriced`).
+    /// The same body; with `unpricedCalls`, every group also ends with `unpriced_calls`, the API
+    /// calls in it that have no price (`UsageRow.isUnpriced`).
     func report(start: CivilDate, end: CivilDate, query: JSONValue, unpricedCalls withUnpriced: Bool) -> JSONValue {
         /// `members`, then `unpriced_calls` when asked for.
         func counted(_ members: [JSONValue.Member], _ unpriced: Int) -> [JSONValue.Member] {
             withUnpriced ? members + [.init(key: "unpriced_calls", value: .number(unpriced))] : members
         }
-        let summary: JSONValue = .object(counted([
+        let summary: JSONValue = .object([
             .init(key: "total_cost_usd", value: cost(totalCost)),
             .init(key: "total_tokens", value: .number(totalTokens)),
             .init(key: "total_api_calls", value: .number(totalAPICalls)),
@@ -43,7 +46,8 @@ extension UsageAggregate {
                 .init(key: "end", value: .string(end.text)),
             ])),
             .init(key: "invalid_items", value: .number(invalidItems)),
-        ], unpricedCalls))
+            .init(key: "unpriced_calls", value: .number(unpricedCalls)),
+        ])
 
         var aggregations: [JSONValue.Member] = []
         let ordered = orderedCells
