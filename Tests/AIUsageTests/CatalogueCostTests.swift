@@ -363,7 +363,56 @@ import TestSupport
         usage.serviceTier = "flex"
         let result = Self.cost(usage)
         #expect(result.costUSD == dec("0.536"))
-        #expect(result.note == "long-context prices: 130000 tokens of context is above 128000; 'flex' service-tier prices are for standard context; long-context prices charged")
+        #expect(result.note == "long-context prices: 130000 tokens of context is above 128000; no long-context 'flex' prices for 'o-test'; long-context prices charged")
+    }
+
+    /// A model whose long-context tier has its own batch and service-tier prices (as LiteLLM's
+    /// `input_cost_per_token_above_272k_tokens_priority`, `…_batches` give them).
+    static let tiered = CostCalculator(catalogue: try! CatalogueJSON.read(Array("""
+        {"format": "ai-usage-pricing/1", "version": "tiered", "entries": [
+          {"provider": "openai", "model": "t", "effective_from": "2026-01-01",
+           "prices": {"input": "0.000002", "output": "0.00001", "cache_read": "0.0000002"},
+           "batch": {"input": "0.000001", "output": "0.000005"},
+           "service_tiers": {"priority": {"input": "0.000004", "output": "0.00002", "cache_read": "0.0000004"}},
+           "tiers": [{"above_input_tokens": 1000, "prices": {"input": "0.000004", "output": "0.000015", "cache_read": "0.0000004"},
+                      "batch": {"input": "0.0000015"},
+                      "service_tiers": {"priority": {"input": "0.000008", "output": "0.00003", "cache_read": "0.0000008"}}}]}]}
+        """.utf8), source: "test"))
+
+    @Test func aLongContextTierWithItsOwnBatchAndServiceTierPrices() {
+        // Priority above the threshold: the tier's priority prices.
+        // 2000 input of which 500 cached, 100 output:
+        // 1500 × 0.000008 + 500 × 0.0000008 + 100 × 0.00003 = 0.012 + 0.0004 + 0.003 = 0.0154.
+        var usage = TokenUsage(inputTokens: 2000, outputTokens: 100, cachedInputTokens: 500)
+        usage.serviceTier = "priority"
+        let priority = Self.cost("openai", "t", usage, calculator: Self.tiered)
+        #expect(priority.costUSD == dec("0.0154"))
+        #expect(Self.parts(priority) == ["input 1500×0.000008", "cache_read 500×0.0000008", "output 100×0.00003"])
+        #expect(priority.note == "long-context prices: 2000 tokens of context is above 1000")
+        // Batch above the threshold: the tier's batch input (0.0000015), the rest the tier's halved
+        // (cache read 0.0000004 / 2 = 0.0000002, output 0.000015 / 2 = 0.0000075):
+        // 1500 × 0.0000015 + 500 × 0.0000002 + 100 × 0.0000075 = 0.00225 + 0.0001 + 0.00075 = 0.0031.
+        let batch = Self.cost("openai", "t", TokenUsage(inputTokens: 2000, outputTokens: 100, cachedInputTokens: 500), batch: true, calculator: Self.tiered)
+        #expect(batch.costUSD == dec("0.0031"))
+        #expect(Self.parts(batch) == ["input 1500×0.0000015", "cache_read 500×0.0000002", "output 100×0.0000075"])
+        // At the threshold, the standard-context priority prices: 1000 × 0.000004 + 100 × 0.00002 = 0.004 + 0.002 = 0.006.
+        var small = TokenUsage(inputTokens: 1000, outputTokens: 100)
+        small.serviceTier = "priority"
+        #expect(Self.cost("openai", "t", small, calculator: Self.tiered).costUSD == dec("0.006"))
+    }
+
+    @Test func anInputOnlyModelWithAZeroOutputPriceTakesTheWholeTotalAsInput() {
+        // LiteLLM gives embeddings output_cost_per_token 0. A total-only usage of 1000 tokens is all
+        // input, exactly (not split and estimated): 1000 × 0.00000013 = 0.00013.
+        let calculator = CostCalculator(catalogue: try! CatalogueJSON.read(Array("""
+            {"format": "ai-usage-pricing/1", "version": "e", "entries": [
+              {"provider": "openai", "model": "emb", "effective_from": "2026-01-01", "prices": {"input": "0.00000013", "output": "0"}}]}
+            """.utf8), source: "test"))
+        let result = Self.cost("openai", "emb", TokenUsage(totalTokens: 1000), calculator: calculator)
+        #expect(result.costUSD == dec("0.00013"))
+        #expect(!result.isEstimated)
+        // Output tokens on a zero output price cost 0, and are not refused: 10 × 0.00000013 + 5 × 0 = 0.0000013.
+        #expect(Self.cost("openai", "emb", TokenUsage(inputTokens: 10, outputTokens: 5), calculator: calculator).costUSD == dec("0.0000013"))
     }
 
     @Test func aFollowerWhoseRatioIsNotAnExactDecimalFallsBackToTheNewPrice() {

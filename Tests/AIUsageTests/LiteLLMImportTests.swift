@@ -1,6 +1,7 @@
 import ExactJSON
 import Foundation
 import Testing
+import TestSupport
 
 @testable import AIUsage
 
@@ -63,7 +64,8 @@ struct LiteLLMImportFixtureTests {
               },
               "tiers": [
                 {"above_input_tokens": 128000, "prices": {"input": "0.000005", "output": "0.00002", "cache_read": "0.0000006"}},
-                {"above_input_tokens": 200000, "prices": {"input": "0.000008", "output": "0.00003", "cache_read": "0.0000008", "cache_write_5m": "0.00001", "cache_write_1h": "0.000016"}}
+                {"above_input_tokens": 200000, "prices": {"input": "0.000008", "output": "0.00003", "cache_read": "0.0000008", "cache_write_5m": "0.00001", "cache_write_1h": "0.000016"},
+                 "service_tiers": {"priority": {"input": "0.000016"}}}
               ],
               "source": "litellm"
             }
@@ -137,7 +139,6 @@ struct LiteLLMImportFixtureTests {
         #expect(summary.unknownFields == [
             .init(name: "input_cost_per_audio_token", entries: 1),
             .init(name: "input_cost_per_pixel", entries: 1),
-            .init(name: "input_cost_per_token_above_200k_tokens_priority", entries: 1),
             .init(name: "output_cost_per_pixel", entries: 1),
             .init(name: "search_context_cost_per_query", entries: 1),
             .init(name: "some_new_cost_field", entries: 2),
@@ -151,8 +152,7 @@ struct LiteLLMImportFixtureTests {
             "kept 5: anthropic 1, google 1, openai 3",
             "skipped 3 of other providers, 1 without an input or per-image price",
             "unknown fields, ignored: input_cost_per_audio_token (1), input_cost_per_pixel (1), "
-                + "input_cost_per_token_above_200k_tokens_priority (1), output_cost_per_pixel (1), "
-                + "search_context_cost_per_query (1), some_new_cost_field (2)",
+                + "output_cost_per_pixel (1), search_context_cost_per_query (1), some_new_cost_field (2)",
         ])
         #expect(summary.description == summary.lines.joined(separator: "\n"))
     }
@@ -259,11 +259,19 @@ struct LiteLLMImportRuleTests {
         #expect(LiteLLMImport.slot(for: "input_cost_per_token_above_128k_tokens") == .tier(128_000, "input"))
         #expect(LiteLLMImport.slot(for: "cache_creation_input_token_cost_above_1hr_above_272k_tokens") == .tier(272_000, "cache_write_1h"))
         #expect(LiteLLMImport.slot(for: "cache_creation_input_token_cost_above_272k_tokens") == .tier(272_000, "cache_write_5m"))
+        #expect(LiteLLMImport.slot(for: "input_cost_per_token_above_272k_tokens_priority") == .tierServiceTier(272_000, "priority", "input"))
+        #expect(LiteLLMImport.slot(for: "cache_read_input_token_cost_above_200k_tokens_flex") == .tierServiceTier(200_000, "flex", "cache_read"))
+        #expect(LiteLLMImport.slot(for: "output_cost_per_token_above_272k_tokens_batches") == .tierBatch(272_000, "output"))
+        #expect(LiteLLMImport.slot(for: "cache_read_input_token_cost_batches") == .batch("cache_read"))
+        #expect(LiteLLMImport.slot(for: "cache_creation_input_token_cost_priority") == .serviceTier("priority", "cache_write_5m"))
+        // Tiers LiteLLM has and we do not map stay unknown fields.
+        #expect(LiteLLMImport.slot(for: "input_cost_per_token_above_272k_tokens_ultrafast") == nil)
+        #expect(LiteLLMImport.slot(for: "cache_creation_input_token_cost_above_12hr") == nil)
         #expect(LiteLLMImport.slot(for: "cache_creation_input_token_cost_above_1hr") == .standard("cache_write_1h"))
         for unknown in [
             "input_cost_per_token_above_0k_tokens", "input_cost_per_token_above_0128k_tokens",
             "input_cost_per_token_above_k_tokens", "input_cost_per_token_above_128_tokens",
-            "input_cost_per_token_above_128k_tokens_flex", "input_cost_per_character_above_128k_tokens",
+            "input_cost_per_token_above_128k_tokens_ultrafast", "input_cost_per_character_above_128k_tokens",
             "input_cost_per_token_above_99999999999999999999k_tokens", "input_cost_per_image",
         ] {
             #expect(LiteLLMImport.slot(for: unknown) == nil, "\(unknown)")
@@ -345,13 +353,52 @@ struct LiteLLMImportRefusalTests {
             == "cache_read_input_token_cost_priority")
     }
 
-    @Test func twoKeysForTheSameModel() {
+    @Test func longContextBatchAndServiceTierPricesGoIntoTheirTier() throws {
+        let result = try convert(#"""
+            {"gpt-x": {"litellm_provider": "openai", "input_cost_per_token": 2.5e-06, "output_cost_per_token": 1.5e-05,
+                       "input_cost_per_token_above_272k_tokens": 5e-06, "output_cost_per_token_above_272k_tokens": 2.25e-05,
+                       "input_cost_per_token_above_272k_tokens_priority": 1e-05, "output_cost_per_token_above_272k_tokens_priority": 4.5e-05,
+                       "input_cost_per_token_above_272k_tokens_batches": 2.5e-06,
+                       "cache_read_input_token_cost_batches": 1.25e-07}}
+            """#)
+        let tiers = entry(result, "openai", "gpt-x")?["tiers"]
+        #expect(tiers?.serialized() == #"[{"above_input_tokens":272000,"prices":{"input":"0.000005","output":"0.0000225"},"batch":{"input":"0.0000025"},"service_tiers":{"priority":{"input":"0.00001","output":"0.000045"}}}]"#)
+        #expect(entry(result, "openai", "gpt-x")?["batch"] == ["cache_read": "0.000000125"])
+        // The catalogue reads it back, and a priority call above 272000 tokens pays the tier's priority prices:
+        // 300000 × 0.00001 + 1000 × 0.000045 = 3 + 0.045 = 3.045.
+        let catalogue = try CatalogueJSON.read(result.catalogue.serializedBytes(), source: "x")
+        var usage = TokenUsage(inputTokens: 300_000, outputTokens: 1000)
+        usage.serviceTier = "priority"
+        let cost = CostCalculator(catalogue: catalogue).cost(service: "openai", model: "gpt-x", operation: "chat", usage: usage, at: UTCTimestamp(year: 2026, month: 12, day: 6))
+        #expect(cost.costUSD == dec("3.045"))
+    }
+
+    @Test func twoKeysForTheSameModel() throws {
+        // The same prices under both keys (as LiteLLM lists sora-2 and openai/sora-2): kept once.
+        let same = try convert(#"""
+            {"sora-2": {"litellm_provider": "openai", "input_cost_per_token": 1e-06},
+             "openai/sora-2": {"litellm_provider": "openai", "input_cost_per_token": 0.000001}}
+            """#)
+        #expect(same.summary.kept == 1)
+        #expect(entry(same, "openai", "sora-2")?["prices"] == ["input": "0.000001"])
+        #expect(same.summary.lines.contains("1 models listed twice with the same prices (with and without the provider prefix), kept once"))
+        // Different prices: the prefixed key wins, whichever comes first, and the summary says so.
+        for json in [
+            #"{"gpt-4o": {"litellm_provider": "openai", "input_cost_per_token": 1e-06}, "OpenAI/GPT-4o": {"litellm_provider": "openai", "input_cost_per_token": 2e-06}}"#,
+            #"{"OpenAI/GPT-4o": {"litellm_provider": "openai", "input_cost_per_token": 2e-06}, "gpt-4o": {"litellm_provider": "openai", "input_cost_per_token": 1e-06}}"#,
+        ] {
+            let result = try convert(json)
+            #expect(result.summary.kept == 1)
+            #expect(entry(result, "openai", "gpt-4o")?["prices"] == ["input": "0.000002"])
+            #expect(result.summary.lines.last == #"model 'gpt-4o' is listed twice with different prices: kept "OpenAI/GPT-4o", not "gpt-4o""#)
+        }
+        // Two keys without a prefix (case only) and different prices: nothing tells which is right.
         let error = refusal(#"""
             {"gpt-4o": {"litellm_provider": "openai", "input_cost_per_token": 1e-06},
-             "OpenAI/GPT-4o": {"litellm_provider": "openai", "input_cost_per_token": 2e-06}}
+             "GPT-4o": {"litellm_provider": "openai", "input_cost_per_token": 2e-06}}
             """#)
         #expect(error?.description
-            == #"litellm file 'x.json': entry "OpenAI/GPT-4o": names the same openai model 'gpt-4o' as entry "gpt-4o""#)
+            == #"litellm file 'x.json': entry "GPT-4o": names the same openai model 'gpt-4o' as entry "gpt-4o", with other prices"#)
     }
 
     @Test func theSameModelUnderDifferentProvidersIsFine() throws {

@@ -17,6 +17,8 @@ public enum CatalogueJSON {
     public static let format = "ai-usage-pricing/1"
 
     static let entryFields: Set<String> = ["provider", "model", "effective_from", "prices", "batch", "service_tiers", "tiers", "aliases", "source", "note"]
+    /// The fields of a long-context tier.
+    static let tierFields: Set<String> = ["above_input_tokens", "prices", "batch", "service_tiers"]
 
     /// Reads a catalogue. `source` names the file in errors.
     public static func read(_ bytes: [UInt8], source: String) throws(PricingFileError) -> PricingCatalogue {
@@ -76,13 +78,7 @@ public enum CatalogueJSON {
             throw fail("\"prices\" needs input (token-priced), per_call or per_image")
         }
         let batch = try value["batch"].map { v throws(PricingFileError) in try priceSet(v, path: "\(path).batch", source: source) }
-        var serviceTiers: [String: PriceSet] = [:]
-        if let tiersValue = value["service_tiers"] {
-            guard case .object(let tierMembers) = tiersValue else { throw fail("\"service_tiers\" must be an object of tier name → prices") }
-            for member in tierMembers {
-                serviceTiers[member.key.lowercased()] = try priceSet(member.value, path: "\(path).service_tiers.\(member.key)", source: source)
-            }
-        }
+        let serviceTiers = try serviceTierSets(value["service_tiers"], path: path, source: source)
         var tiers: [PriceTier] = []
         if let tiersValue = value["tiers"] {
             guard case .array(let tierValues) = tiersValue else { throw fail("\"tiers\" must be an array") }
@@ -90,8 +86,17 @@ public enum CatalogueJSON {
                 guard let threshold = tier["above_input_tokens"]?.intValue, threshold > 0 else {
                     throw fail("tiers[\(tierIndex)].above_input_tokens must be a positive integer")
                 }
+                let tierPath = "\(path).tiers[\(tierIndex)]"
+                guard case .object(let tierMembers) = tier else { throw fail("tiers[\(tierIndex)] must be an object") }
+                for member in tierMembers where !tierFields.contains(member.key) {
+                    throw fail("tiers[\(tierIndex)]: unknown field '\(InputEcho.short(member.key, limit: 40))' (expected \(tierFields.sorted().joined(separator: ", ")))")
+                }
                 guard let tierPrices = tier["prices"] else { throw fail("tiers[\(tierIndex)].prices is missing") }
-                tiers.append(PriceTier(aboveInputTokens: threshold, prices: try priceSet(tierPrices, path: "\(path).tiers[\(tierIndex)].prices", source: source)))
+                let tierBatch = try tier["batch"].map { v throws(PricingFileError) in try priceSet(v, path: "\(tierPath).batch", source: source) }
+                tiers.append(PriceTier(
+                    aboveInputTokens: threshold, prices: try priceSet(tierPrices, path: "\(tierPath).prices", source: source),
+                    batch: tierBatch, serviceTiers: try serviceTierSets(tier["service_tiers"], path: tierPath, source: source)
+                ))
             }
             guard Set(tiers.map(\.aboveInputTokens)).count == tiers.count else { throw fail("two tiers have the same above_input_tokens") }
         }
@@ -108,6 +113,21 @@ public enum CatalogueJSON {
             serviceTiers: serviceTiers, tiers: tiers, aliases: aliases, source: value["source"]?.stringValue,
             catalogueVersion: version
         )
+    }
+
+    /// `service_tiers` of an entry or a tier at `path`: tier name (lower-cased) → prices; none when absent.
+    static func serviceTierSets(_ value: JSONValue?, path: String, source: String) throws(PricingFileError) -> [String: PriceSet] {
+        guard let value else { return [:] }
+        guard case .object(let members) = value else {
+            throw PricingFileError(path: source, problem: "\(path): \"service_tiers\" must be an object of tier name → prices")
+        }
+        var tiers: [String: PriceSet] = [:]
+        for member in members {
+            let name = member.key.lowercased()
+            guard tiers[name] == nil else { throw PricingFileError(path: source, problem: "\(path).service_tiers: '\(InputEcho.short(member.key, limit: 40))' appears twice") }
+            tiers[name] = try priceSet(member.value, path: "\(path).service_tiers.\(member.key)", source: source)
+        }
+        return tiers
     }
 
     /// An object of prices: known keys only; each a decimal string (or a JSON number), ≥ 0, exact.
@@ -177,16 +197,25 @@ public enum CatalogueJSON {
         ]
         if let batch = entry.batch { members.append(.init(key: "batch", value: pricesJSON(batch))) }
         if !entry.serviceTiers.isEmpty {
-            members.append(.init(key: "service_tiers", value: .object(entry.serviceTiers.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: pricesJSON($0.value)) })))
+            members.append(.init(key: "service_tiers", value: serviceTiersJSON(entry.serviceTiers)))
         }
         if !entry.tiers.isEmpty {
-            members.append(.init(key: "tiers", value: .array(entry.tiers.map {
-                .object(["above_input_tokens": .number($0.aboveInputTokens), "prices": pricesJSON($0.prices)])
+            members.append(.init(key: "tiers", value: .array(entry.tiers.map { tier in
+                var members: [JSONValue.Member] = [
+                    .init(key: "above_input_tokens", value: .number(tier.aboveInputTokens)), .init(key: "prices", value: pricesJSON(tier.prices)),
+                ]
+                if let batch = tier.batch { members.append(.init(key: "batch", value: pricesJSON(batch))) }
+                if !tier.serviceTiers.isEmpty { members.append(.init(key: "service_tiers", value: serviceTiersJSON(tier.serviceTiers))) }
+                return .object(members)
             })))
         }
         if !entry.aliases.isEmpty { members.append(.init(key: "aliases", value: .array(entry.aliases.map(JSONValue.string)))) }
         if let source = entry.source { members.append(.init(key: "source", value: .string(source))) }
         return .object(members)
+    }
+
+    static func serviceTiersJSON(_ tiers: [String: PriceSet]) -> JSONValue {
+        .object(tiers.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: pricesJSON($0.value)) })
     }
 
     static func pricesJSON(_ set: PriceSet) -> JSONValue {

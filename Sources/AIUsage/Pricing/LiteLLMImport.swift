@@ -36,7 +36,11 @@ import ExactJSON
 /// provider), a price of a kept provider that is not a number (a non-numeric string, a Boolean, an
 /// object), negative, not finite, too small to be told from zero as a `Double`, or outside
 /// `ExactDecimal`'s range, the same price field twice in one entry, an empty model name, and two
-/// entries that name the same provider and model.
+/// entries that name the same provider and model with different prices, unless exactly one of
+/// them carries the provider prefix. **Listed twice.** LiteLLM lists some models under two keys
+/// (`sora-2` and `openai/sora-2`): with the same prices they are kept once; with different
+/// prices the prefixed key's are kept (LiteLLM routes `<provider>/<model>` by it), and the
+/// summary names both.
 public struct LiteLLMImport: Sendable {
     /// The catalogue: `{"format": "ai-usage-pricing/1", "version": …, "entries": [...]}`, entries
     /// sorted by provider, then model; each with `provider`, `model`, `effective_from`, `prices`,
@@ -79,8 +83,11 @@ public struct LiteLLMImport: Sendable {
     /// | `cache_creation_input_token_cost_above_1hr` | `prices.cache_write_1h` |
     /// | `output_cost_per_reasoning_token` | `prices.reasoning` |
     /// | `output_cost_per_image` | `prices.per_image` |
-    /// | `input_cost_per_token_batches`, `output_cost_per_token_batches` | `batch.input`, `batch.output` |
-    /// | `…_flex`, `…_priority` of input, output and cache read | `service_tiers.flex` / `.priority` |
+    /// | `input_cost_per_token_batches`, `output_cost_per_token_batches`, `cache_read_input_token_cost_batches`, `cache_creation_input_token_cost_batches` | `batch.input`, `.output`, `.cache_read`, `.cache_write_5m` |
+    /// | `…_flex`, `…_priority` of input, output, cache read and cache write | `service_tiers.flex` / `.priority` |
+    ///
+    /// A long-context field (``slot(for:)``) may end the same way: `_batches`, `_flex` or `_priority`
+    /// after `…_above_<N>k_tokens` goes into that tier's `batch` or `service_tiers`.
     public static let priceFields: [String: PriceSlot] = [
         "input_cost_per_token": .standard("input"),
         "output_cost_per_token": .standard("output"),
@@ -91,6 +98,10 @@ public struct LiteLLMImport: Sendable {
         "output_cost_per_image": .standard("per_image"),
         "input_cost_per_token_batches": .batch("input"),
         "output_cost_per_token_batches": .batch("output"),
+        "cache_read_input_token_cost_batches": .batch("cache_read"),
+        "cache_creation_input_token_cost_batches": .batch("cache_write_5m"),
+        "cache_creation_input_token_cost_flex": .serviceTier("flex", "cache_write_5m"),
+        "cache_creation_input_token_cost_priority": .serviceTier("priority", "cache_write_5m"),
         "input_cost_per_token_flex": .serviceTier("flex", "input"),
         "output_cost_per_token_flex": .serviceTier("flex", "output"),
         "cache_read_input_token_cost_flex": .serviceTier("flex", "cache_read"),
@@ -107,6 +118,11 @@ public struct LiteLLMImport: Sendable {
         ("cache_read_input_token_cost_above_", "cache_read"),
         ("input_cost_per_token_above_", "input"),
         ("output_cost_per_token_above_", "output"),
+    ]
+
+    /// The endings of a long-context field: plain, the Batch API's, a service tier's.
+    private static let tierVariants: [(suffix: String, variant: String?)] = [
+        ("k_tokens", nil), ("k_tokens_batches", "batches"), ("k_tokens_flex", "flex"), ("k_tokens_priority", "priority"),
     ]
 
     /// Our price keys, in the order they are written.
@@ -127,17 +143,26 @@ public struct LiteLLMImport: Sendable {
         case serviceTier(String, String)
         /// `tiers[above_input_tokens == threshold].prices.<key>`.
         case tier(Int, String)
+        /// `tiers[above_input_tokens == threshold].batch.<key>`.
+        case tierBatch(Int, String)
+        /// `tiers[above_input_tokens == threshold].service_tiers.<tier>.<key>`.
+        case tierServiceTier(Int, String, String)
     }
 
     /// Where `field` goes, or `nil` when it is not a price field we map.
     public static func slot(for field: String) -> PriceSlot? {
         if let slot = priceFields[field] { return slot }
-        guard field.hasSuffix("k_tokens") else { return nil }
-        for (stem, key) in tierStems where field.hasPrefix(stem) {
-            let digits = field.dropFirst(stem.count).dropLast("k_tokens".count)
-            if let thousands = canonicalNumber(digits) {
+        for (suffix, variant) in tierVariants where field.hasSuffix(suffix) {
+            for (stem, key) in tierStems where field.hasPrefix(stem) {
+                let digits = field.dropFirst(stem.count).dropLast(suffix.count)
+                guard let thousands = canonicalNumber(digits) else { continue }
                 let (threshold, overflow) = thousands.multipliedReportingOverflow(by: 1000)
-                return overflow ? nil : .tier(threshold, key)
+                guard !overflow else { return nil }
+                switch variant {
+                case nil: return .tier(threshold, key)
+                case "batches": return .tierBatch(threshold, key)
+                case let tier?: return .tierServiceTier(threshold, tier, key)
+                }
             }
         }
         return nil
@@ -167,7 +192,7 @@ public struct LiteLLMImport: Sendable {
         var summary = Summary()
         var unknownCounts: [String: Int] = [:]
         var entries: [ImportedEntry] = []
-        var keyOfModel: [ModelID: String] = [:]
+        var indexOfModel: [ModelID: Int] = [:]
 
         for member in members {
             let key = member.key
@@ -190,12 +215,26 @@ public struct LiteLLMImport: Sendable {
                 continue
             }
             let id = ModelID(provider: entry.provider, model: entry.model)
-            if let earlier = keyOfModel[id] {
-                throw LiteLLMImportError(
-                    source: source, entry: key,
-                    problem: "names the same \(provider) model '\(InputEcho.short(entry.model))' as entry \(quoted(earlier))")
+            if let index = indexOfModel[id] {
+                // LiteLLM lists some models under two keys (`sora-2` and `openai/sora-2`).
+                let earlier = entries[index]
+                if earlier.samePrices(as: entry) {
+                    summary.sameNameTwice.append(.init(model: entry.model, kept: earlier.key, dropped: key, samePrices: true))
+                    continue
+                }
+                guard earlier.hasPrefix != entry.hasPrefix else {
+                    throw LiteLLMImportError(
+                        source: source, entry: key,
+                        problem: "names the same \(provider) model '\(InputEcho.short(entry.model))' as entry \(quoted(earlier.key)), with other prices")
+                }
+                // Different prices: the provider-prefixed key is the one LiteLLM routes
+                // `<provider>/<model>` calls by, so its prices win.
+                let (kept, dropped) = entry.hasPrefix ? (entry, earlier) : (earlier, entry)
+                summary.sameNameTwice.append(.init(model: entry.model, kept: kept.key, dropped: dropped.key, samePrices: false))
+                entries[index] = kept
+                continue
             }
-            keyOfModel[id] = key
+            indexOfModel[id] = entries.count
             summary.keptByProvider[provider, default: 0] += 1
             entries.append(entry)
         }
@@ -243,6 +282,17 @@ extension LiteLLMImport {
         /// Fields that are neither mapped nor known non-price fields, with the number of entries
         /// of our providers that have them, sorted by name.
         public var unknownFields: [UnknownField] = []
+        /// Models LiteLLM lists under two keys (with and without the provider prefix), in map order.
+        public var sameNameTwice: [SameName] = []
+
+        /// A model listed twice: which key's prices were kept.
+        public struct SameName: Sendable, Hashable {
+            public var model: String
+            public var kept: String
+            public var dropped: String
+            /// Whether both keys have the same prices (then which is kept does not matter).
+            public var samePrices: Bool
+        }
 
         /// All kept entries.
         public var kept: Int { keptByProvider.values.reduce(0, +) }
@@ -260,12 +310,18 @@ extension LiteLLMImport {
             let unknown = unknownFields.isEmpty
                 ? "no unknown fields"
                 : "unknown fields, ignored: " + unknownFields.map { "\($0.name) (\($0.entries))" }.joined(separator: ", ")
-            return [
+            var lines = [
                 "read \(entriesRead) entries",
                 "kept \(kept): " + perProvider.joined(separator: ", "),
                 "skipped \(skippedOtherProvider) of other providers, \(skippedNoPrice) without an input or per-image price",
                 unknown,
             ]
+            let same = sameNameTwice.filter(\.samePrices).count
+            if same > 0 { lines.append("\(same) models listed twice with the same prices (with and without the provider prefix), kept once") }
+            for twice in sameNameTwice where !twice.samePrices {
+                lines.append("model '\(InputEcho.short(twice.model))' is listed twice with different prices: kept \"\(InputEcho.short(twice.kept))\", not \"\(InputEcho.short(twice.dropped))\"")
+            }
+            return lines
         }
 
         /// ``lines`` joined by newlines.
@@ -340,11 +396,23 @@ private struct ImportedEntry {
     var batch: [String: ExactDecimal] = [:]
     var serviceTiers: [String: [String: ExactDecimal]] = [:]
     var tiers: [Int: [String: ExactDecimal]] = [:]
+    /// Batch and service-tier prices of the long-context tiers, by threshold.
+    var tierBatch: [Int: [String: ExactDecimal]] = [:]
+    var tierServiceTiers: [Int: [String: [String: ExactDecimal]]] = [:]
     /// The entry's unknown fields, each once.
     var unknownFields: Set<String> = []
 
     /// Whether it has what a catalogue entry needs: a standard input or per-image price.
     var hasPrices: Bool { prices["input"] != nil || prices["per_image"] != nil }
+
+    /// Whether the key starts with the provider's prefix (`gemini/…`).
+    var hasPrefix: Bool { key.lowercased() != model }
+
+    /// Whether `other` has exactly the same prices.
+    func samePrices(as other: ImportedEntry) -> Bool {
+        prices == other.prices && batch == other.batch && serviceTiers == other.serviceTiers && tiers == other.tiers
+            && tierBatch == other.tierBatch && tierServiceTiers == other.tierServiceTiers
+    }
 
     /// The prefixes a key of each of our providers may start with.
     private static let keyPrefixes = ["openai": "openai/", "anthropic": "anthropic/", "google": "gemini/"]
@@ -378,6 +446,8 @@ private struct ImportedEntry {
             case .batch(let name): batch[name] = price
             case .serviceTier(let tier, let name): serviceTiers[tier, default: [:]][name] = price
             case .tier(let threshold, let name): tiers[threshold, default: [:]][name] = price
+            case .tierBatch(let threshold, let name): tierBatch[threshold, default: [:]][name] = price
+            case .tierServiceTier(let threshold, let tier, let name): tierServiceTiers[threshold, default: [:]][tier, default: [:]][name] = price
             }
         }
     }
@@ -459,9 +529,20 @@ private struct ImportedEntry {
             }
             members.append(.init(key: "service_tiers", value: .object(tiersJSON)))
         }
-        if !tiers.isEmpty {
-            let tiersJSON: [JSONValue] = tiers.keys.sorted().map { threshold in
-                ["above_input_tokens": .number(threshold), "prices": Self.priceObject(tiers[threshold] ?? [:])]
+        let thresholds = Set(tiers.keys).union(tierBatch.keys).union(tierServiceTiers.keys)
+        if !thresholds.isEmpty {
+            let tiersJSON: [JSONValue] = thresholds.sorted().map { threshold in
+                var members: [JSONValue.Member] = [
+                    .init(key: "above_input_tokens", value: .number(threshold)),
+                    .init(key: "prices", value: Self.priceObject(tiers[threshold] ?? [:])),
+                ]
+                if let batch = tierBatch[threshold] { members.append(.init(key: "batch", value: Self.priceObject(batch))) }
+                if let byTier = tierServiceTiers[threshold] {
+                    members.append(.init(key: "service_tiers", value: .object(LiteLLMImport.serviceTierOrder.compactMap { name in
+                        byTier[name].map { JSONValue.Member(key: name, value: Self.priceObject($0)) }
+                    })))
+                }
+                return .object(members)
             }
             members.append(.init(key: "tiers", value: .array(tiersJSON)))
         }

@@ -73,6 +73,11 @@ public struct ModelPriceReport: Sendable {
             for tier in entry.tiers {
                 lines.append("  above \(tier.aboveInputTokens) tokens of context (the whole request):")
                 lines += Self.priceLines(tier.prices, indent: "    ")
+                if let batch = tier.batch { lines.append("    batch:"); lines += Self.priceLines(batch, indent: "      ") }
+                for (name, prices) in tier.serviceTiers.sorted(by: { $0.key < $1.key }) {
+                    lines.append("    service tier \(name):")
+                    lines += Self.priceLines(prices, indent: "      ")
+                }
             }
             if !entry.aliases.isEmpty { lines.append("  aliases: \(entry.aliases.joined(separator: ", "))") }
             lines.append("  history:")

@@ -58,11 +58,17 @@ public struct PriceSet: Sendable, Hashable {
 /// reads together), the **whole** request is priced with `prices`, as the providers bill it.
 public struct PriceTier: Sendable, Hashable {
     public var aboveInputTokens: Int
-    /// Replaces the standard prices it has; the others stay standard.
+    /// Replaces the standard prices it has (and re-prices the units that follow them).
     public var prices: PriceSet
+    /// The Batch API's prices above the threshold, over the tier's prices × the batch multiplier.
+    public var batch: PriceSet?
+    /// Service-tier prices above the threshold (`flex`, `priority`), over the tier's prices.
+    public var serviceTiers: [String: PriceSet]
 
-    public init(aboveInputTokens: Int, prices: PriceSet) {
+    public init(aboveInputTokens: Int, prices: PriceSet, batch: PriceSet? = nil, serviceTiers: [String: PriceSet] = [:]) {
         self.aboveInputTokens = aboveInputTokens
         self.prices = prices
+        self.batch = batch
+        self.serviceTiers = serviceTiers
     }
 }

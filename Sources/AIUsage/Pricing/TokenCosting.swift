@@ -50,7 +50,8 @@ struct TokenCosting {
         // Tokens in the total that are neither input nor output (Anthropic cache traffic).
         let (extra, extraOverflow) = cacheWrites.addingReportingOverflow(cacheReads)
         guard !extraOverflow else { return unpriced("cache token counts overflow") }
-        let inputOnly = entry.prices[.output] == nil
+        // An input-only model (embeddings): no output price, or LiteLLM's output price 0.
+        let inputOnly = entry.prices[.output]?.isZero ?? true
 
         var isEstimated = usage.isEstimated
         let input: Int
@@ -90,7 +91,7 @@ struct TokenCosting {
             return unpriced("usage has no token counts")
         }
 
-        if inputOnly && output > 0 {
+        if entry.prices[.output] == nil && output > 0 {
             return unpriced("model '\(key)' has no output price but the usage has \(output) output tokens")
         }
         guard cached <= input else {
@@ -136,18 +137,19 @@ struct TokenCosting {
     /// The prices that apply: standard, or the long-context tier's above its threshold; then the
     /// Batch API's (its own prices over the discounted ones) or the service tier's. A tier or a
     /// service tier re-prices the units that follow the ones it names (``layered(_:under:)``).
-    /// Above a long-context threshold a service tier's prices, which are for standard context,
-    /// are not applied: the long-context prices are charged, with a note.
+    /// Above a long-context threshold, the tier's own batch and service-tier prices apply; the
+    /// standard-context ones do not (a service tier without long-context prices is charged the
+    /// long-context prices, with a note).
     private mutating func priceSet(context: Int) -> PriceSet {
         var prices = entry.prices
-        var longContext = false
-        if let tier = entry.tiers.last(where: { context > $0.aboveInputTokens }) {
+        let longContext = entry.tiers.last(where: { context > $0.aboveInputTokens })
+        if let tier = longContext {
             prices = Self.layered(prices, under: tier.prices)
-            longContext = true
             notes.append("long-context prices: \(context) tokens of context is above \(tier.aboveInputTokens)")
         }
         if isBatch || usage.serviceTier?.lowercased() == "batch" {
-            let explicit = longContext ? nil : entry.batch
+            // Above a threshold, only the tier's own batch prices; the standard-context ones do not apply.
+            let explicit = longContext.map(\.batch) ?? entry.batch
             if let multiplier = rules.batchMultiplier {
                 return prices.scaled(by: multiplier).overlaid(by: explicit)
             }
@@ -157,11 +159,13 @@ struct TokenCosting {
         }
         if let tier = usage.serviceTier?.lowercased(), !Self.standardTiers.contains(tier) {
             let name = InputEcho.short(tier, limit: 20)
-            if let tierPrices = entry.serviceTiers[tier] {
-                if longContext {
-                    notes.append("'\(name)' service-tier prices are for standard context; long-context prices charged")
+            if let longContext {
+                if let tierPrices = longContext.serviceTiers[tier] { return Self.layered(prices, under: tierPrices) }
+                if entry.serviceTiers[tier] != nil {
+                    notes.append("no long-context '\(name)' prices for '\(entry.model)'; long-context prices charged")
                     return prices
                 }
+            } else if let tierPrices = entry.serviceTiers[tier] {
                 return Self.layered(prices, under: tierPrices)
             }
             notes.append("no '\(name)' service-tier prices for '\(entry.model)'; standard prices charged")
