@@ -35,10 +35,16 @@ struct LiteLLMSource {
     /// LiteLLM's map as a catalogue of entries dated `date`.
     func read() throws -> (catalogue: PricingCatalogue, summary: LiteLLMImport.Summary) {
         let bytes: [UInt8]
+        var isDirectory: ObjCBool = false
+        let hint = "give the path of LiteLLM's model_prices_and_context_window.json (https://github.com/BerriAI/litellm)"
+        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
+            throw CLIError("'\(file)' does not exist: \(hint)")
+        }
+        guard !isDirectory.boolValue else { throw CLIError("'\(file)' is a directory: \(hint)") }
         do {
             bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
         } catch {
-            throw CLIError("cannot read '\(file)': \((error as NSError).localizedDescription)")
+            throw CLIError("cannot read '\(file)': \((error as NSError).localizedDescription); check its permissions")
         }
         let version = self.version ?? "litellm-\(date.text)"
         let converted: LiteLLMImport
@@ -152,7 +158,7 @@ struct PricingImportCommand: AsyncParsableCommand {
         func failure(_ what: String) -> CLIError {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
-            return CLIError("cannot write '\(path)' (\(what): \(reason)); it is unchanged")
+            return CLIError("cannot write '\(path)' (\(what): \(reason)); nothing was written: check that its directory exists and is writable")
         }
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw failure("creating \(temporary)") }

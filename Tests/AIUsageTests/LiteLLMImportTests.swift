@@ -419,6 +419,12 @@ struct LiteLLMImportRefusalTests {
         #expect(error?.description == #"litellm file 'x.json': entry "openai/": the model name is empty"#)
     }
 
+    @Test func aModelNameWithAControlCharacter() {
+        let error = refusal(#"{"gpt\u0000x": {"litellm_provider": "openai", "input_cost_per_token": 1e-06}}"#)
+        #expect(error?.description.hasSuffix(": the model name has a control character") == true)
+        #expect(error?.entry?.hasPrefix("gpt") == true)
+    }
+
     @Test func notJSONOrNotAnObject() {
         #expect(refusal("{\"a\": ")?.description.hasPrefix("litellm file 'x.json': is not valid JSON: ") == true)
         #expect(refusal("[]")?.description

@@ -427,6 +427,9 @@ private struct ImportedEntry {
         guard !model.isEmpty else {
             throw LiteLLMImportError(source: source, entry: key, problem: "the model name is empty")
         }
+        guard !model.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            throw LiteLLMImportError(source: source, entry: key, problem: "the model name has a control character")
+        }
         self.model = model
 
         var seen: Set<String> = []
