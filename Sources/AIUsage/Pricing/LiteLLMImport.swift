@@ -527,10 +527,7 @@ private struct ImportedEntry {
             members.append(.init(key: "batch", value: Self.priceObject(batch)))
         }
         if !serviceTiers.isEmpty {
-            let tiersJSON = LiteLLMImport.serviceTierOrder.compactMap { name in
-                serviceTiers[name].map { JSONValue.Member(key: name, value: Self.priceObject($0)) }
-            }
-            members.append(.init(key: "service_tiers", value: .object(tiersJSON)))
+            members.append(.init(key: "service_tiers", value: Self.serviceTierObject(serviceTiers)))
         }
         let thresholds = Set(tiers.keys).union(tierBatch.keys).union(tierServiceTiers.keys)
         if !thresholds.isEmpty {
@@ -541,9 +538,7 @@ private struct ImportedEntry {
                 ]
                 if let batch = tierBatch[threshold] { members.append(.init(key: "batch", value: Self.priceObject(batch))) }
                 if let byTier = tierServiceTiers[threshold] {
-                    members.append(.init(key: "service_tiers", value: .object(LiteLLMImport.serviceTierOrder.compactMap { name in
-                        byTier[name].map { JSONValue.Member(key: name, value: Self.priceObject($0)) }
-                    })))
+                    members.append(.init(key: "service_tiers", value: Self.serviceTierObject(byTier)))
                 }
                 return .object(members)
             }
@@ -551,6 +546,13 @@ private struct ImportedEntry {
         }
         members.append(.init(key: "source", value: .string(source)))
         return .object(members)
+    }
+
+    /// Service-tier prices as an object of tier name → prices, in our tier order.
+    static func serviceTierObject(_ tiers: [String: [String: ExactDecimal]]) -> JSONValue {
+        .object(LiteLLMImport.serviceTierOrder.compactMap { name in
+            tiers[name].map { JSONValue.Member(key: name, value: priceObject($0)) }
+        })
     }
 
     /// Prices as an object of decimal strings, in our key order.
