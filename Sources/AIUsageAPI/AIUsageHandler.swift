@@ -164,6 +164,19 @@ public final class AIUsageHandler: Sendable {
     /// One invocation, and whether it failed as a whole: a scheduled task that could not finish
     /// (the bootstrap reports it to Lambda as an error, so the schedule's metrics show it).
     /// HTTP answers never fail the invocation: their failures are the answer.
+    ///
+    /// - Parameter deadline: when the answer must be ready (the Lambda deadline less the time its
+    ///   response needs). Every DynamoDB attempt, backoff and webhook delivery is cut to the time
+    ///   left, so a stalled table gives a 503 in time instead of an invocation killed by Lambda.
+    public func invoke(
+        _ event: [UInt8], requestId: String? = nil, deadline: ContinuousClock.Instant?
+    ) async -> (body: [UInt8], failed: Bool) {
+        await RequestDeadline.$current.withValue(deadline) {
+            await invoke(event, requestId: requestId)
+        }
+    }
+
+    /// One invocation with no deadline of its own (a surrounding `RequestDeadline` still applies).
     public func invoke(_ event: [UInt8], requestId: String? = nil) async -> (body: [UInt8], failed: Bool) {
         let json: JSONValue
         do {

@@ -121,7 +121,9 @@ public final class DynamoDBClient: Sendable {
                 }
                 guard !pending.isEmpty else { break }
                 guard round < configuration.maxBatchWriteRounds else { break }
-                await sleep(configuration.retryPolicy.backoff(retry: round, random: random()))
+                let backoff = configuration.retryPolicy.backoff(retry: round, random: random())
+                if let remaining = RequestDeadline.remaining(), backoff + Self.minimumAttemptTime > remaining { break }
+                await sleep(backoff)
                 round += 1
             }
             result.unprocessed.append(contentsOf: pending)
@@ -167,6 +169,9 @@ public final class DynamoDBClient: Sendable {
         var retryCost = 0
         var attempt = 1
         while true {
+            if let remaining = RequestDeadline.remaining(), remaining < Self.minimumAttemptTime {
+                throw Self.deadlineExceeded(operation, attempts: attempt - 1)
+            }
             let outcome = await attemptOnce(operation, body: body)
             switch outcome {
             case .success(let response):
@@ -174,13 +179,33 @@ public final class DynamoDBClient: Sendable {
                 return response
             case .failure(var error):
                 error.attempts = attempt
-                guard attempt < policy.maxAttempts, RetryPolicy.isRetryable(error),
-                      let cost = quota.acquire(after: error) else { throw error }
+                guard attempt < policy.maxAttempts, RetryPolicy.isRetryable(error) else { throw error }
+                let backoff = policy.backoff(retry: attempt, random: random())
+                // Under a deadline, a retry is worth its backoff only if an attempt still fits after it.
+                if let remaining = RequestDeadline.remaining(), backoff + Self.minimumAttemptTime > remaining {
+                    throw error
+                }
+                guard let cost = quota.acquire(after: error) else { throw error }
                 retryCost += cost
-                await sleep(policy.backoff(retry: attempt, random: random()))
+                await sleep(backoff)
                 attempt += 1
             }
         }
+    }
+
+    /// Under a `RequestDeadline`, no attempt starts with less than this left: it could not finish.
+    public static let minimumAttemptTime: Duration = .milliseconds(50)
+
+    /// The failure of an operation that the deadline left no time for.
+    static func deadlineExceeded(_ operation: String, attempts: Int) -> DynamoDBError {
+        var error = DynamoDBError(
+            kind: .transport, code: "DeadlineExceeded",
+            message: "\(operation): no time left before the deadline for another attempt (\(attempts) made)",
+            operation: operation,
+            transportError: HTTPError(kind: .timedOut, message: "the request deadline has passed", url: "")
+        )
+        error.attempts = attempts
+        return error
     }
 
     /// One signed request and its classification; never throws. A failure's text is masked
@@ -205,7 +230,7 @@ public final class DynamoDBClient: Sendable {
         let signed = signer.sign(SigningRequest(method: "POST", path: endpoint.path, headers: headers, body: body), at: now())
         var httpHeaders = HTTPHeaders(signed.headers.map { ($0.name, $0.value) })
         httpHeaders.add("User-Agent", "ai-usage/1 (libcurl)")
-        let request = HTTPRequest(method: "POST", url: endpoint.url, headers: httpHeaders, body: body, timeouts: configuration.timeouts)
+        let request = HTTPRequest(method: "POST", url: endpoint.url, headers: httpHeaders, body: body, timeouts: configuration.timeouts.clampedToDeadline())
 
         let response: HTTPResponse
         do {

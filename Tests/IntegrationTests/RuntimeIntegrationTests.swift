@@ -14,9 +14,10 @@ import Testing
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("bootstrap").path
     }
 
-    func emulator(table: String?, timeout: Duration = .seconds(20), faults: Bool = true) throws -> LambdaEmulator {
+    func emulator(table: String?, timeout: Duration = .seconds(20), faults: Bool = true, endpoint: String? = nil) throws -> LambdaEmulator {
         var environment = ["AI_USAGE_CACHE_TTL_SECONDS": "0"]
         if let table { environment["DYNAMODB_TABLE_NAME"] = table }
+        if let endpoint { environment["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint }
         if faults { environment["AI_USAGE_BOOTSTRAP_FAULTS"] = "1" }
         return try LambdaEmulator(configuration: LambdaEmulatorConfiguration(
             bootstrap: Self.bootstrap, timeout: timeout, environment: environment, functionOutput: { _ in }
@@ -119,6 +120,24 @@ import Testing
             #expect(next.status == .success)
             #expect(try body(next)?["summary"]?["total_api_calls"]?.intValue == 3)
         }
+    }
+
+    /// The function has 3 s; DynamoDB accepts connections and never answers. Without a budget the
+    /// handler would wait 30 s per attempt and Lambda would kill it. With one, the attempt is cut
+    /// to the time left, no retry is started that cannot finish, and the caller gets a 503 with
+    /// `Retry-After` before the deadline (a `.timeout` status here would mean it did not).
+    @Test func aStalledTableGetsA503BeforeTheFunctionTimesOut() async throws {
+        let stalled = try FaultResponder { _, _ in .noAnswer }
+        defer { stalled.stop() }
+        let emulator = try emulator(table: "AIUsageMetrics", timeout: .seconds(3), endpoint: "http://127.0.0.1:\(stalled.port)")
+        defer { Task { await emulator.shutdown() } }
+        let result = await emulator.invoke(report(#""start_date":"2026-11-05","end_date":"2026-11-05""#))
+        #expect(result.status == .success)
+        let proxy = try JSONValue.parse(try #require(result.response))
+        #expect(proxy["statusCode"]?.intValue == 503)
+        #expect(proxy["headers"]?["Retry-After"]?.stringValue == "5")
+        #expect(try body(result)?["error"]?.stringValue == "the usage table is unavailable, retry shortly")
+        #expect(stalled.connectionCount >= 1)
     }
 
     @Test func aResponseOverSixMegabytesIsRefusedAndReported() async throws {

@@ -56,7 +56,7 @@ public struct AlertSender: Sendable {
     private func post(_ url: String, headers: HTTPHeaders, body: [UInt8], channel: AlertChannel) async throws(Failure) {
         let response: HTTPResponse
         do {
-            response = try await transport.send(HTTPRequest(method: "POST", url: url, headers: headers, body: body, timeouts: Self.timeouts))
+            response = try await transport.send(HTTPRequest(method: "POST", url: url, headers: headers, body: body, timeouts: Self.timeouts.clampedToDeadline()))
         } catch {
             throw Failure(description: "\(channel): \(error.kind.rawValue)")
         }
