@@ -31,6 +31,8 @@ let package = Package(
     dependencies: [
         .package(path: ".."),
         .package(url: "https://github.com/attaswift/BigInt.git", from: "6.0.1"),
+        // Already a dependency of the root package (SigV4): an HMAC written out in the SigV4 target.
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         // Shared helpers: the invariant check that reports a failure to libFuzzer.
@@ -42,7 +44,7 @@ let package = Package(
         // 3. ExactDecimal parsing, text and checked arithmetic against a BigInt reference.
         fuzzTarget("FuzzDecimal", [product("DynamoDB"), .product(name: "BigInt", package: "BigInt")]),
         // 4. SigV4 canonicalisation of arbitrary paths, queries and headers.
-        fuzzTarget("FuzzSigV4", [product("SigV4")]),
+        fuzzTarget("FuzzSigV4", [product("SigV4"), .product(name: "Crypto", package: "swift-crypto")]),
         // 5. The emulator's Runtime API, raw bytes over loopback TCP to one live sandbox.
         fuzzTarget("FuzzRuntimeAPI", [product("LambdaEmulator")]),
     ]

@@ -29,6 +29,9 @@ public enum FaultAction: Sendable {
     case cut(status: Int, headers: [String: String], body: [UInt8])
     /// Never answer: read until the client gives up and closes the connection (a client timeout).
     case noAnswer
+    /// Relay the request to the upstream server (a `FaultResponder(upstreamPort:)` only) and
+    /// pass its answer back, altered as `fault` says.
+    case forward(UpstreamFault)
 
     /// A DynamoDB-style JSON answer with a correct, wrong or missing `x-amz-crc32`.
     public static func dynamoJSON(status: Int = 200, _ body: String, crc: CRCMode = .correct) -> FaultAction {
@@ -59,7 +62,10 @@ public final class FaultResponder: LoopbackEndpoint, Sendable {
     private let server: Server
 
     /// Serves `handler(request, index)` for each request, `index` counting from 0 across connections.
-    public init(handler: @escaping @Sendable (RecordedRequest, Int) -> FaultAction) throws {
+    /// With `upstreamPort`, it is a proxy in front of the server on 127.0.0.1:`upstreamPort`:
+    /// `.forward` relays a request there, byte for byte (the `Host` field included, so a SigV4
+    /// signature made for the proxy still verifies upstream).
+    public init(upstreamPort: Int? = nil, handler: @escaping @Sendable (RecordedRequest, Int) -> FaultAction) throws {
         let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socketFD >= 0 else { throw POSIXError(.EIO) }
         var yes: Int32 = 1
@@ -77,7 +83,7 @@ public final class FaultResponder: LoopbackEndpoint, Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketFD, $0, &length) }
         }
         port = Int(UInt16(bigEndian: address.sin_port))
-        server = Server(listener: socketFD, handler: handler)
+        server = Server(listener: socketFD, upstreamPort: upstreamPort, handler: handler)
         let server = server
         Thread { server.acceptLoop() }.start()
     }
@@ -104,6 +110,7 @@ public final class FaultResponder: LoopbackEndpoint, Sendable {
 /// `@unchecked Sendable`: all mutable state is guarded by `lock`; sockets are owned by their threads.
 private final class Server: @unchecked Sendable {
     let listener: Int32
+    let upstreamPort: Int?
     let handler: @Sendable (RecordedRequest, Int) -> FaultAction
     let lock = NSLock()
     var recorded: [RecordedRequest] = []
@@ -111,8 +118,9 @@ private final class Server: @unchecked Sendable {
     var accepted = 0
     var stopped = false
 
-    init(listener: Int32, handler: @escaping @Sendable (RecordedRequest, Int) -> FaultAction) {
+    init(listener: Int32, upstreamPort: Int?, handler: @escaping @Sendable (RecordedRequest, Int) -> FaultAction) {
         self.listener = listener
+        self.upstreamPort = upstreamPort
         self.handler = handler
     }
 
@@ -181,8 +189,58 @@ private final class Server: @unchecked Sendable {
                 var ignored: [UInt8] = []
                 while receive(socket, into: &ignored) { ignored.removeAll(keepingCapacity: true) }
                 return
+            case .forward(let fault):
+                guard let upstreamPort, let answer = UpstreamExchange.relay(request, toPort: upstreamPort) else {
+                    write(socket, status: 502, headers: [:], body: Array("fault proxy: no upstream answer".utf8))
+                    continue
+                }
+                if !deliver(answer, altered: fault, request: request, on: socket) { return }
             }
         }
+    }
+
+    /// Sends `answer` as `fault` alters it; `false` when the connection must end.
+    private func deliver(_ answer: UpstreamAnswer, altered fault: UpstreamFault, request: RecordedRequest, on socket: Int32) -> Bool {
+        switch fault {
+        case .faithfully:
+            write(socket, status: answer.status, headers: answer.headers, body: answer.body)
+        case .delayed(let milliseconds):
+            usleep(useconds_t(milliseconds * 1000))
+            write(socket, status: answer.status, headers: answer.headers, body: answer.body)
+        case .resetAfterForwarding:
+            abort(socket)
+            return false
+        case .resetAfterHeaders:
+            var head = "HTTP/1.1 \(answer.status) Injected\r\n"
+            for (name, value) in answer.headers.sorted(by: { $0.key < $1.key }) { head += "\(name): \(value)\r\n" }
+            head += "Content-Length: \(answer.body.count)\r\n\r\n"
+            sendAll(socket, Array(head.utf8))
+            abort(socket)
+            return false
+        case .truncated(let keep):
+            var head = "HTTP/1.1 \(answer.status) Injected\r\n"
+            for (name, value) in answer.headers.sorted(by: { $0.key < $1.key }) { head += "\(name): \(value)\r\n" }
+            head += "Content-Length: \(answer.body.count)\r\n\r\n"
+            sendAll(socket, Array(head.utf8) + answer.body.prefix(keep))
+            return false
+        case .wrongCRC:
+            var headers = answer.headers
+            headers["x-amz-crc32"] = String(IndependentCRC32.of(answer.body) ^ 0x5A5A)
+            write(socket, status: answer.status, headers: headers, body: answer.body)
+        case .claimingUnprocessed:
+            // The upstream wrote every item; the client is told none was, and sends them again.
+            let body = UpstreamExchange.everyItemUnprocessed(request.body)
+            var headers = answer.headers
+            headers["x-amz-crc32"] = String(IndependentCRC32.of(body))
+            write(socket, status: answer.status, headers: headers, body: body)
+        }
+        return true
+    }
+
+    /// Ends the connection with a TCP RST.
+    private func abort(_ socket: Int32) {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(socket, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
     }
 
     private func readRequest(_ socket: Int32, buffer: inout [UInt8]) -> RecordedRequest? {
