@@ -154,7 +154,9 @@ final class HTTPServer: Sendable {
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            // `tcpOption`, at IPPROTO_TCP: `socketOption(.tcp_nodelay)` is level SOL_SOCKET, where
+            // option 1 is SO_DEBUG, which only root may set (every connection was closed otherwise).
+            .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 guard let id = connections.add(channel) else {
                     return channel.close()

@@ -170,6 +170,36 @@ import Testing
 @Suite(.serialized) struct EmulateAndServeCLITests {
     static var binaries: URL { URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent() }
 
+    /// As uid 65534 the emulator used to reset every Runtime API connection: it set "TCP_NODELAY"
+    /// at the socket level, where that number is SO_DEBUG, which only root may set, and NIO closed
+    /// each connection the option failed on. Run as root, this test drops to nobody with setpriv;
+    /// run as any other user, it is already not root.
+    @Test func emulateWorksAsANonRootUser() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("it-nobody-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // Copies that nobody may run, wherever the build tree is.
+        for name in ["ai-usage", "bootstrap"] {
+            let copy = directory.appendingPathComponent(name)
+            try FileManager.default.copyItem(at: Self.binaries.appendingPathComponent(name), to: copy)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: copy.path)
+        }
+        let event = directory.appendingPathComponent("event.json")
+        try Data(#"{"queryStringParameters":{"start_date":"2026-11-05","end_date":"2026-02-30"}}"#.utf8).write(to: event)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: event.path)
+        let command = [directory.appendingPathComponent("ai-usage").path, "emulate", "--timeout", "20", event.path]
+        let environment = ["PATH": "/usr/bin:/bin", "HOME": directory.path, "DYNAMODB_TABLE_NAME": "AIUsageMetrics",
+                           "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "not-a-secret"]
+        let output = getuid() == 0
+            ? try await ChildProcessRunner.runOffPool("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups"] + command, environment: environment)
+            : try await ChildProcessRunner.runOffPool(command[0], Array(command.dropFirst()), environment: environment)
+        #expect(output.status == 0, "\(output.stderr)")
+        let line = try JSONValue.parse(Array(output.stdout.utf8))
+        #expect(line["status"]?.stringValue == "success", "\(output.stdout)")
+        #expect(line["response"]?["statusCode"]?.intValue == 400)
+        #expect(!output.stderr.contains("connection reset"))
+    }
+
     @Test func emulateRunsTheRealBootstrapOnEventFiles() async throws {
         _ = try IntegrationEnvironment.configuration()
         let client = try IntegrationEnvironment.client()
