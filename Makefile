@@ -8,7 +8,7 @@ BIN_DIR = $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path)
 AI_USAGE = $(BIN_DIR)/ai-usage
 export DYNAMODB_TABLE_NAME ?= AIUsageMetrics
 
-.PHONY: help deps deps-deploy build run test test-unit bench clean build-AIUsageFunction package check-bundle docker-build
+.PHONY: help deps deps-deploy build run test test-unit bench clean build-AIUsageFunction package check-bundle docker-build fuzz
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-21s %s\n", $$1, $$2}'
@@ -96,3 +96,6 @@ docker-build: ## The same bundle and zip, built inside swift:<version>-amazonlin
 
 clean: ## Remove build output
 	rm -rf .build .build-docker dist
+
+fuzz: deps ## libFuzzer + ASan on the event decoder, JSON/Query-page readers, ExactDecimal, SigV4, the Runtime API; FUZZ_SECONDS (60) each
+	SWIFT=$(SWIFT) scripts/fuzz

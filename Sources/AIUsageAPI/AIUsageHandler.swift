@@ -176,6 +176,13 @@ public final class AIUsageHandler: Sendable {
         }
     }
 
+    /// The time an invocation keeps back from its deadline to deliver its answer (the Runtime
+    /// API post, or the local gateway's write).
+    public static let responseReserve: Duration = .milliseconds(250)
+
+    /// API Gateway's limit for an HTTP API integration: 30 s.
+    public static let gatewayTimeout: Duration = .seconds(30)
+
     /// One invocation with no deadline of its own (a surrounding `RequestDeadline` still applies).
     public func invoke(_ event: [UInt8], requestId: String? = nil) async -> (body: [UInt8], failed: Bool) {
         let json: JSONValue

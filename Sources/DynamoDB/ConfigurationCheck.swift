@@ -52,3 +52,15 @@ extension DynamoDBConfiguration {
         return nil
     }
 }
+
+extension DynamoDBConfiguration {
+    /// Why `region` cannot be a region name (quoting a short prefix of it); `nil` when it can.
+    public static func regionProblem(_ region: String) -> String? {
+        ConfigurationCheck.isRegion(region) ? nil : "is not a region name: \(ConfigurationCheck.quoted(region)) (\(ConfigurationCheck.regionShape))"
+    }
+
+    /// Why a credential cannot be sent in a header (without quoting it); `nil` when it can.
+    public static func credentialProblem(_ value: String) -> String? {
+        ConfigurationCheck.credentialProblem(value)
+    }
+}

@@ -25,6 +25,6 @@ struct AIUsageCommand: AsyncParsableCommand {
               AI_USAGE_INDEX_SHARDS        partitions of the date indexes (default 1: the
                                            original keys); set the same value everywhere
             """,
-        subcommands: [TableCommand.self, RecordCommand.self, PricingCommand.self, RepriceCommand.self, SeedCommand.self, ReplayCommand.self, RollupCommand.self, ReportCommand.self, TrendsCommand.self, BudgetCommand.self, InvokeCommand.self, EmulateCommand.self, ServeCommand.self]
+        subcommands: [TableCommand.self, RecordCommand.self, PricingCommand.self, RepriceCommand.self, SeedCommand.self, ReplayCommand.self, RollupCommand.self, ReportCommand.self, TrendsCommand.self, BudgetCommand.self, InvokeCommand.self, EmulateCommand.self, ServeCommand.self, CallCommand.self]
     )
 }

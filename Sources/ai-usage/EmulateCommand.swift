@@ -50,7 +50,11 @@ struct EmulateCommand: AsyncParsableCommand {
                     throw CLIError("cannot listen on \(address.host):\(address.port): \(error)")
                 }
                 let url = "http://\(address.host):\(port)/2015-03-31/functions/function/invocations"
+                // The warning comes first: whoever waits for the "Listening" line has seen it.
                 let limits = "bootstrap \(emulator.configuration.bootstrap), concurrency \(emulator.configuration.concurrency)"
+                if !address.isLoopback {
+                    FileHandle.standardError.write(Data("ai-usage: warning: \(address.host) is not a loopback address: other machines can invoke the function (with this shell's AWS credentials) through \(url), which has no authentication; use 127.0.0.1 unless that is meant\n".utf8))
+                }
                 FileHandle.standardOutput.write(Data("Listening on \(url) (\(limits)); Ctrl-C stops\n".utf8))
                 let signal = await signals.next()
                 FileHandle.standardError.write(Data("ai-usage: stopping (signal \(signal))\n".utf8))
@@ -163,6 +167,11 @@ struct FunctionOptions: ParsableArguments {
 struct ListenAddress {
     var host: String
     var port: Int
+
+    /// Whether only this machine can connect: 127.0.0.0/8, ::1 or localhost.
+    var isLoopback: Bool {
+        host.hasPrefix("127.") || host == "::1" || host.lowercased() == "localhost"
+    }
 
     init?(_ text: String) {
         guard let colon = text.lastIndex(of: ":") else {

@@ -47,7 +47,7 @@ struct InvokeCommand: AsyncParsableCommand {
                     continue
                 }
                 let context = LambdaContext.local(timeout: .milliseconds(Int(function.timeout * 1000)), environment: environment)
-                let result = await handler.handle(bytes, requestId: context.requestId)
+                let result = await handler.invoke(bytes, requestId: context.requestId, deadline: context.deadline - AIUsageHandler.responseReserve).body
                 let parsed = try? JSONValue.parse(result)
                 let status = parsed?["statusCode"]?.intValue ?? 0
                 if status >= 500 { failed = true }

@@ -44,7 +44,10 @@ struct ServeCommand: AsyncParsableCommand {
                 for (name, value) in try function.environmentFileVariables() { environment[name] = value }
                 let handler = AIUsageHandler(environment: environment)
                 emulator = nil
-                gateway = LocalAPIGateway(handler: { event in await handler.handle(event) })
+                // As behind API Gateway: the answer is due within its 30 s integration limit.
+                gateway = LocalAPIGateway(handler: { event in
+                    await handler.invoke(event, deadline: .now + AIUsageHandler.gatewayTimeout - AIUsageHandler.responseReserve).body
+                })
                 what = "in-process"
             }
             let bound: Int

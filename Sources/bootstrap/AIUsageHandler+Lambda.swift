@@ -9,8 +9,6 @@ import LambdaRuntime
 /// The handler's work is budgeted against the invocation's deadline, less `responseReserve`
 /// for posting the answer: a stalled DynamoDB gives a 503 before Lambda would kill the function.
 extension AIUsageHandler: LambdaHandler {
-    /// The time kept back from the deadline to post the response to the Runtime API.
-    static let responseReserve: Duration = .milliseconds(250)
 
     public func handle(_ event: [UInt8], context: LambdaContext) async throws -> [UInt8] {
         let (body, failed) = await invoke(event, requestId: context.requestId, deadline: context.deadline - Self.responseReserve)

@@ -200,6 +200,18 @@ import Testing
         #expect(!output.stderr.contains("connection reset"))
     }
 
+    /// A bare port binds 127.0.0.1; a host that other machines can reach is served with a warning.
+    @Test func emulateListensOnLoopbackAndWarnsOtherwise() async throws {
+        let executable = Self.binaries.appendingPathComponent("ai-usage").path
+        for (listen, warns) in [("0", false), ("0.0.0.0:0", true)] {
+            let emulate = try ChildProcessRunner.start(executable, ["emulate", "--bootstrap", "/bin/true", "--listen", listen])
+            let line = try await offPool { emulate.waitForLine(timeout: .seconds(30)) { $0.hasPrefix("Listening on ") } }
+            let output = emulate.stop()
+            #expect(line?.hasPrefix(warns ? "Listening on http://0.0.0.0:" : "Listening on http://127.0.0.1:") == true, "\(output.stderr)")
+            #expect(output.stderr.contains("is not a loopback address: other machines can invoke the function") == warns, "\(output.stderr)")
+        }
+    }
+
     @Test func emulateRunsTheRealBootstrapOnEventFiles() async throws {
         _ = try IntegrationEnvironment.configuration()
         let client = try IntegrationEnvironment.client()
