@@ -44,8 +44,12 @@ run: build ## Start a local DynamoDB-compatible server (unless one is configured
 	    AI_USAGE_CACHE_TTL_SECONDS=0 "$(AI_USAGE)" invoke --pretty "events/$$event.json"; \
 	  done'
 
-test: build ## Unit tests, then integration tests against a local DynamoDB-compatible server
-	@scripts/with-local-dynamodb $(SWIFT) test -c $(CONFIG) --skip-build
+# Everything the suites print goes to .build/test-output.log too, which must hold no secret
+# (scripts/check-no-secrets: the credentials of the run, the ones tests plant, any signature).
+test: build ## Unit tests, then integration tests against a local DynamoDB-compatible server; then no secret in their output
+	@scripts/with-local-dynamodb bash -c 'set -o pipefail; \
+	  $(SWIFT) test -c $(CONFIG) --skip-build 2>&1 | tee .build/test-output.log; status=$$?; \
+	  scripts/check-no-secrets .build/test-output.log || status=1; exit $$status'
 
 test-unit: deps ## Only the tests that need no server
 	$(SWIFT) test --skip IntegrationTests

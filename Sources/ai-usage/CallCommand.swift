@@ -27,17 +27,11 @@ struct CallCommand: AsyncParsableCommand {
             """
     )
 
-    enum Auth: String, ExpressibleByArgument, CaseIterable {
-        case iam, jwt, none
-    }
-
     @Argument(help: "The URL, with its query string (quote it in the shell).") var url: String
-    @Option(help: "How to authorize: iam (SigV4, the default), jwt (a bearer token from $AI_USAGE_API_TOKEN) or none.")
-    var auth: Auth = .iam
+    @Option(help: "How to authorize: iam (SigV4, the default), jwt (a bearer token from $AI_USAGE_API_TOKEN) or none.") var auth: CallAuthorization = .iam
     @Option(help: "The region to sign for, when the URL does not name it (default: $AWS_REGION).") var region: String?
     @Option(help: "Seconds to wait for the whole answer.") var timeout: Double = 30
-    @Flag(name: [.customShort("i"), .long], help: "Print the status line and the answer's headers before the body.")
-    var include = false
+    @Flag(name: [.customShort("i"), .long], help: "Print the status line and the answer's headers before the body.") var include = false
 
     func validate() throws {
         guard timeout > 0, timeout <= 900 else { throw ValidationError("--timeout must be between 0 and 900 seconds") }
@@ -108,7 +102,7 @@ struct CallCommand: AsyncParsableCommand {
         return signed.headers.map { ($0.name, $0.value) }
     }
 
-    static func hint(_ status: Int, auth: Auth) -> String {
+    static func hint(_ status: Int, auth: CallAuthorization) -> String {
         switch (status, auth) {
         case (403, .iam): ": the caller may lack execute-api:Invoke on this API, or the credentials or region are wrong"
         case (401, _), (403, _): ": the API refused the authorization; check --auth against the stack's ApiAuthorization"
@@ -117,6 +111,11 @@ struct CallCommand: AsyncParsableCommand {
         default: ""
         }
     }
+}
+
+/// How `ai-usage call` authorizes its request (the stack's `ApiAuthorization`).
+enum CallAuthorization: String, ExpressibleByArgument, CaseIterable {
+    case iam, jwt, none
 }
 
 /// The parts of a call's URL that signing needs.
