@@ -8,7 +8,7 @@ BIN_DIR = $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path)
 AI_USAGE = $(BIN_DIR)/ai-usage
 export DYNAMODB_TABLE_NAME ?= AIUsageMetrics
 
-.PHONY: help deps deps-deploy build run test test-unit bench clean build-AIUsageFunction package check-bundle docker-build fuzz
+.PHONY: help deps deps-deploy build run test test-unit bench clean build-AIUsageFunction package check-bundle docker-build fuzz load
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-21s %s\n", $$1, $$2}'
@@ -58,6 +58,10 @@ bench: deps ## Tracker, report-path and runtime figures (null sink, replay endpo
 	$(SWIFT) build -c release --product ai-usage-bench
 	$(SWIFT) build -c release --product bootstrap
 	@scripts/with-local-dynamodb "$$($(SWIFT) build -c release --show-bin-path)/ai-usage-bench"
+
+load: build ## wrk against ai-usage serve with a seeded table: a cached and an uncached report (requests/s, p50, p99, 0 errors); LOAD_SECONDS (10)
+	@scripts/setup --load
+	@scripts/with-local-dynamodb scripts/load "$(AI_USAGE)"
 
 # ---- The Lambda bundle: provided.al2023 / provided.al2, x86_64 (docs/deploy.md) -------------------
 # SAM's makefile builder runs `make build-AIUsageFunction` with ARTIFACTS_DIR=<absolute dir> in a
