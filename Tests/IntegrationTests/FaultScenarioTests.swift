@@ -1,9 +1,12 @@
 import AIUsage
 import AIUsageAPI
+import AIUsageBudgets
+import AIUsageReports
 import AIUsageTracker
 import CurlHTTP
 import DynamoDB
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -169,6 +172,106 @@ import Testing
             #expect(Set(items.compactMap { $0["request_id"]?.string }) == Set(all.map(\.requestId)))
             let expected = all.reduce(ExactDecimal.zero) { $0 + $1.costUSD! }
             #expect(items.reduce(ExactDecimal.zero) { $0 + ExactDecimal($1["cost_usd"]!.numberText!)! } == expected)
+        }
+    }
+
+    /// Every fourth request gets one of the faults in turn, whatever it is: a reset after the
+    /// server did the work, a 500, a wrong checksum, throttling, `UnprocessedItems` after a write.
+    static func everyFourthFaulted(_ request: RecordedRequest, _ index: Int) -> FaultAction {
+        guard index % 4 == 0 else { return .forward(.faithfully) }
+        switch (index / 4) % 5 {
+        case 0: return .forward(.resetAfterForwarding)
+        case 1: return .dynamoError(status: 500, code: "InternalServerError")
+        case 2: return .forward(.wrongCRC)
+        case 3: return .dynamoError(code: "ThrottlingException")
+        default:
+            return request.header("X-Amz-Target")?.hasSuffix("BatchWriteItem") == true ? .forward(.claimingUnprocessed) : .forward(.resetAfterHeaders)
+        }
+    }
+
+    /// A client through `proxy` that retries quickly.
+    static func faultedClient(_ proxy: FaultResponder) throws -> DynamoDBClient {
+        var configuration = try IntegrationEnvironment.configuration()
+        configuration.endpoint = try #require(Endpoint(proxy.endpoint))
+        configuration.retryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(5), maxBackoff: .milliseconds(20))
+        return DynamoDBClient(configuration: configuration)
+    }
+
+    /// Compaction through faults: whatever it managed to write, every answer from rollups is the
+    /// answer from raw items; a clean run then compacts what is left, still equal.
+    @Test func compactionThroughFaultsNeverLeavesAWrongRollup() async throws {
+        let client = try IntegrationEnvironment.client()
+        try await IntegrationEnvironment.withTable(client) { table in
+            let sink = DynamoDBSink(client: client, tableName: table, now: { RollupIntegrationTests.now })
+            #expect(await sink.write(try RollupIntegrationTests.month(perDay: 6)).unwritten.isEmpty)
+
+            let proxy = try Self.proxy(Self.everyFourthFaulted)
+            let faulted = RollupCompactor(source: DynamoDBUsageSource(client: try Self.faultedClient(proxy), tableName: table),
+                                          settleSeconds: 0, now: { RollupIntegrationTests.now })
+            var failures = 0
+            for day in 1...29 {
+                do { _ = try await faulted.compact(day: CivilDate(year: 2026, month: 11, day: day)) } catch { failures += 1 }
+            }
+            #expect(proxy.requests.count > 40, "the faults were not injected")
+            for question in RollupIntegrationTests.questions {
+                let raw = try await RollupIntegrationTests.ask(table, question, rollups: false)
+                let rolled = try await RollupIntegrationTests.ask(table, question, rollups: true)
+                #expect(rolled.body == raw.body, "\(question), after \(failures) failed days")
+            }
+
+            let clean = RollupCompactor(source: DynamoDBUsageSource(client: client, tableName: table), settleSeconds: 0, now: { RollupIntegrationTests.now })
+            _ = try await clean.compact(from: CivilDate(year: 2026, month: 11, day: 1), to: CivilDate(year: 2026, month: 11, day: 29))
+            let settled = try await RollupIntegrationTests.ask(table, RollupIntegrationTests.questions[0], rollups: true)
+            #expect(settled.body == (try await RollupIntegrationTests.ask(table, RollupIntegrationTests.questions[0], rollups: false)).body)
+            #expect(settled.read.contains("rollups 29 days"), "\(settled.read)")
+        }
+    }
+
+    /// Budget checks through faults: some fail, none sends an alert twice, and once the faults
+    /// stop every alert has been delivered exactly once.
+    @Test func budgetChecksThroughFaultsDeliverEachAlertOnce() async throws {
+        let client = try IntegrationEnvironment.client()
+        try await IntegrationEnvironment.withTable(client) { table in
+            let hook = try FaultResponder { _, _ in .respond(status: 200, headers: [:], body: []) }
+            defer { hook.stop() }
+            let channel = AlertChannel.webhook(url: "http://127.0.0.1:\(hook.port)/hook")
+            let store = BudgetStore(client: client, tableName: table)
+            for (scope, limit) in [("global", "10"), ("user:a", "1"), ("user:b", "2"), ("service:openai", "4")] {
+                try await store.set(Budget(scope: try BudgetScope(parsing: scope), period: .monthly, limit: ExactDecimal(limit)!, channels: [channel]))
+            }
+            let now = UTCTimestamp.now()
+            let day = UTCTimestamp(year: now.civilDate.year, month: now.civilDate.month, day: now.civilDate.day)
+            let items = try [("a", "1.5"), ("b", "1.9"), ("a", "0.75"), ("b", "0.5")].enumerated().map { index, row in
+                try MetricItemCodec.item(for: AIUsageMetric(service: "openai", model: "gpt-4o", operation: "completion",
+                    timestamp: day, requestId: "budget-fault-\(index)", inputTokens: 1, outputTokens: 1, costUSD: ExactDecimal(row.1)!, userId: row.0))
+            }
+            #expect(await client.batchWriteItem(tableName: table, requests: items.map { .put($0) }).isComplete)
+
+            func checker(_ client: DynamoDBClient) -> BudgetChecker {
+                var settings = AlertSettings()
+                settings.signer = AlertSigner(secret: "integration-secret-0123456789")
+                return AIUsageHandler.makeBudgetChecker(
+                    client: client, tableName: table, sharding: .single, fetcher: UsageFetcher(client: client, tableName: table),
+                    alerts: settings, transport: CurlHTTPClient(maxConnections: 1), standardOutput: { _ in }, log: { _ in })
+            }
+            let proxy = try Self.proxy(Self.everyFourthFaulted)
+            let faulted = checker(try Self.faultedClient(proxy))
+            var failed = 0
+            for _ in 0..<6 {
+                do { _ = try await faulted.check(at: UTCTimestamp.now(), send: true) } catch { failed += 1 }
+            }
+            // A check that failed midway may hold an alert's lease (120 s) or have put off its next
+            // attempt (300 s): the clean checks come after both, as the next scheduled ones would.
+            let later = UTCTimestamp(microsecondsSinceEpoch: UTCTimestamp.now().microsecondsSinceEpoch + 400_000_000)
+            _ = try await checker(client).check(at: later, send: true)
+            _ = try await checker(client).check(at: UTCTimestamp(microsecondsSinceEpoch: later.microsecondsSinceEpoch + 1_000_000), send: true)
+
+            let delivered = hook.requests.compactMap { $0.header("X-AI-Usage-Alert-Id") }
+            let entries = try await AlertOutbox(client: client, tableName: table).recent()
+            #expect(!entries.isEmpty)
+            #expect(Set(delivered).count == delivered.count, "an alert was sent twice: \(delivered)")
+            #expect(Set(delivered) == Set(entries.map(\.id)), "after \(failed) failed checks")
+            #expect(entries.allSatisfy { $0.status == .sent }, "\(entries.map { "\($0.id) \($0.status)" })")
         }
     }
 }
