@@ -63,17 +63,31 @@ public struct SpillFile: Sendable {
         defer { close(descriptor) }
         guard flock(descriptor, LOCK_EX) == 0 else { throw Failure(description: "cannot lock the spill file \(path): \(String(cString: strerror(errno)))") }
         defer { flock(descriptor, LOCK_UN) }
-        let (items, malformed) = Self.parse(try Self.readAll(descriptor, path: path))
+        let original = try Self.readAll(descriptor, path: path)
+        let (items, malformed) = Self.parse(original)
         let left = items.isEmpty ? [] : await write(items)
         var rest = Self.lines(left)
         for line in malformed {
             rest.append(contentsOf: line)
             rest.append(UInt8(ascii: "\n"))
         }
-        guard ftruncate(descriptor, 0) == 0, lseek(descriptor, 0, SEEK_SET) == 0 else {
+        // Overwrite from the start, then cut the file to what is left: a process killed at any
+        // point keeps every line still to write (at worst it also keeps lines already written,
+        // which a later replay rewrites under the same keys). Truncating first would lose them
+        // to a kill between the truncation and the write.
+        guard lseek(descriptor, 0, SEEK_SET) == 0 else {
             throw Failure(description: "cannot rewrite the spill file \(path): \(String(cString: strerror(errno)))")
         }
+        if rest.count > original.count {
+            // Not expected (what is left is a subset of what was read); never overwrite short.
+            guard ftruncate(descriptor, 0) == 0 else {
+                throw Failure(description: "cannot rewrite the spill file \(path): \(String(cString: strerror(errno)))")
+            }
+        }
         try Self.writeAll(descriptor, rest, path: path)
+        guard ftruncate(descriptor, off_t(rest.count)) == 0 else {
+            throw Failure(description: "cannot rewrite the spill file \(path): \(String(cString: strerror(errno)))")
+        }
         return (items.count - left.count, left.count, malformed.count)
     }
 
