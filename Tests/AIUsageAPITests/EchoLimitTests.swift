@@ -56,5 +56,8 @@ import Testing
         #expect(InputEcho.short(String(repeating: "x", count: 80)) == String(repeating: "x", count: 80))
         #expect(InputEcho.short(String(repeating: "x", count: 81)) == String(repeating: "x", count: 80) + "…")
         #expect(InputEcho.short("a\u{0}b\u{7f}c\u{85}d\u{2028}e") == "a?b?c?d?e")
+        // Bidirectional controls would reorder the message around them (a "Trojan Source" echo).
+        #expect(InputEcho.short("x\u{202E}cba\u{202C}\u{2066}y\u{2069}\u{200F}z") == "x?cba??y??z")
+        #expect(InputEcho.short("é中🙂") == "é中🙂")
     }
 }
