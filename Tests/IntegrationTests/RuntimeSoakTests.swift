@@ -22,8 +22,9 @@ import Testing
         return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
     }
 
-    /// The live `bootstrap` processes this test process started (there is one with concurrency 1).
-    static func bootstrapChildren() -> [Int32] {
+    /// The live `bootstrap` children of this test process whose environment holds `marker`
+    /// (other suites run bootstraps of their own at the same time).
+    static func bootstrapChildren(marker: String) -> [Int32] {
         let me = getpid()
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap(Int32.init).filter { pid in
@@ -31,7 +32,9 @@ import Testing
                   let close = stat.lastIndex(of: ")") else { return false }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             let name = stat[stat.index(after: stat.firstIndex(of: "(")!)..<close]
-            return fields.count > 2 && Int32(fields[1]) == me && name == "bootstrap"
+            guard fields.count > 2, Int32(fields[1]) == me, name == "bootstrap",
+                  let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return false }
+            return environ.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == "AI_USAGE_SOAK_MARKER=\(marker)" }
         }
     }
 
@@ -49,16 +52,17 @@ import Testing
     }
 
     @Test func everyInvocationGetsItsOwnAnswerAndMemoryStaysFlat() async throws {
+        let marker = UUID().uuidString
         let emulator = try LambdaEmulator(configuration: LambdaEmulatorConfiguration(
             bootstrap: RuntimeIntegrationTests.bootstrap, timeout: .seconds(30),
-            environment: ["AI_USAGE_BOOTSTRAP_FAULTS": "1", "DYNAMODB_TABLE_NAME": "AIUsageMetrics", "AI_USAGE_CACHE_TTL_SECONDS": "0"],
+            environment: ["AI_USAGE_SOAK_MARKER": marker, "AI_USAGE_BOOTSTRAP_FAULTS": "1", "DYNAMODB_TABLE_NAME": "AIUsageMetrics", "AI_USAGE_CACHE_TTL_SECONDS": "0"],
             functionOutput: { _ in }
         ))
         defer { Task { await emulator.shutdown() } }
 
         // Warm up (allocator arenas, caches), then note the process and its memory.
         for index in 0..<600 { _ = await emulator.invoke(Self.event(index).1) }
-        let pids = Self.bootstrapChildren()
+        let pids = Self.bootstrapChildren(marker: marker)
         try #require(pids.count == 1, "bootstrap processes: \(pids)")
         let pid = pids[0]
         let before = try #require(Self.residentKB(pid))
@@ -91,7 +95,7 @@ import Testing
         #expect(wrong.isEmpty, "\(wrong)")
         #expect(counts.values.reduce(0, +) == Self.invocations)
         #expect(requestIds.count == Self.invocations, "request ids reused")
-        #expect(Self.bootstrapChildren() == [pid], "the bootstrap process was replaced")
+        #expect(Self.bootstrapChildren(marker: marker) == [pid], "the bootstrap process was replaced")
         // Flat: a leak of even 100 bytes per invocation would add 2 MB over 20,000.
         #expect(after - before < 2048, "RSS grew from \(before) kB to \(after) kB")
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
