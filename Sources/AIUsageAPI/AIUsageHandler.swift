@@ -240,12 +240,18 @@ public final class AIUsageHandler: Sendable {
         let today = self.today()
         let last = RollupKeys.lastClosedDay(today: today)
         let first = task.first ?? last.adding(days: -(rollupDays - 1))
+        let end = min(task.last ?? last, last)
+        if end.daysSinceEpoch - first.daysSinceEpoch >= ScheduledTask.maximumRollupDays {
+            let message = "the rollup task's range \(first)..\(end) spans more than \(ScheduledTask.maximumRollupDays) days; give a shorter from/to"
+            log("400 \(message) (request \(requestId))")
+            return (ProxyResponse.error(status: 400, message: message).encoded(for: .restV1), true)
+        }
         let compactor = RollupCompactor(source: fetcher.source, sharding: sharding)
         do {
-            let outcomes = try await compactor.compact(from: first, to: min(task.last ?? last, last))
+            let outcomes = try await compactor.compact(from: first, to: end)
             let elapsed = ContinuousClock.now - started
             let written = outcomes.filter { $0.result == .written }.count
-            log("rollup \(first)..\(min(task.last ?? last, last)): \(outcomes.count) days, \(written) written, \(outcomes.filter(\.stillDirty).count) still dirty, \(outcomes.reduce(0) { $0 + $1.rawItems }) raw items read in \(elapsed.components.seconds) s (request \(requestId))")
+            log("rollup \(first)..\(end): \(outcomes.count) days, \(written) written, \(outcomes.filter(\.stillDirty).count) still dirty, \(outcomes.reduce(0) { $0 + $1.rawItems }) raw items read in \(elapsed.components.seconds) s (request \(requestId))")
             return (task.success(outcomes), false)
         } catch {
             let answer = PublicError(error)

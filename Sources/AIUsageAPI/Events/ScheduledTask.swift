@@ -6,7 +6,8 @@ import AIUsageReports
 /// Recognised events:
 /// - `{"ai_usage_task": "rollup"}`, optionally with `"from"` and `"to"` (`YYYY-MM-DD`): what
 ///   the template's compaction schedule sends. Without dates, the task compacts the last
-///   `AI_USAGE_ROLLUP_DAYS` closed days;
+///   `AI_USAGE_ROLLUP_DAYS` closed days. A date that does not parse, `from` after `to`, and a
+///   range of more than `maximumRollupDays` are refused;
 /// - `{"ai_usage_task": "budget_check"}`: what the template's budget schedule sends;
 /// - an EventBridge scheduled event (`"detail-type": "Scheduled Event"`, `"source":
 ///   "aws.events"`), the classic rule's shape: compaction, then a budget check.
@@ -22,6 +23,10 @@ struct ScheduledTask {
     var first: CivilDate?
     var last: CivilDate?
 
+    /// The most days one rollup task compacts (as `ai-usage rollup`): ten years. More would run
+    /// until the function's timeout, reading and writing all the while.
+    static let maximumRollupDays = 3660
+
     /// What an event is: a task, a task we do not know (with the message), or not scheduled.
     enum Recognition {
         case task(ScheduledTask)
@@ -35,11 +40,21 @@ struct ScheduledTask {
             guard let name = member.stringValue else { return .unknown("ai_usage_task must be a string; \(valid)") }
             switch name {
             case "rollup":
-                return .task(ScheduledTask(
-                    kind: .rollup,
-                    first: event["from"]?.stringValue.flatMap(CivilDate.init),
-                    last: event["to"]?.stringValue.flatMap(CivilDate.init)
-                ))
+                // A date that does not parse is refused, not replaced by the default range.
+                var dates: [CivilDate?] = []
+                for name in ["from", "to"] {
+                    switch event[name] {
+                    case nil, .null?: dates.append(nil)
+                    case .string(let text)? where CivilDate(text) != nil: dates.append(CivilDate(text))
+                    case let other?:
+                        let shown = other.stringValue.map { "'\(InputEcho.short($0, limit: 40))'" } ?? "not a string"
+                        return .unknown("the rollup task's \(name) must be a date as YYYY-MM-DD, got \(shown)")
+                    }
+                }
+                if let first = dates[0], let last = dates[1], first > last {
+                    return .unknown("the rollup task's from (\(first)) is after its to (\(last))")
+                }
+                return .task(ScheduledTask(kind: .rollup, first: dates[0], last: dates[1]))
             case "budget_check":
                 return .task(ScheduledTask(kind: .budgetCheck))
             default:
