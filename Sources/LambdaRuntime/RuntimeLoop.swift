@@ -49,9 +49,9 @@ public struct RuntimeTermination: Sendable, Hashable, CustomStringConvertible {
 /// at a time over one kept-alive connection.
 ///
 /// `run` blocks the calling thread (the Runtime API calls are blocking libcurl transfers) and
-/// runs each invocation's handler in a task of its own on the Swift concurrency pool. Call it
-/// from the main thread or a thread of its own, never from inside a task: the handler needs
-/// the pool while the loop thread waits for it.
+/// runs each invocation's handler in a task of its own whose jobs run on that same thread
+/// (`LoopThreadExecutor`): a handler that does not suspend costs no thread hand-over. Call it
+/// from the main thread or a thread of its own, never from inside a task.
 ///
 /// It returns instead of exiting, so that tests can run a bounded number of invocations and
 /// look at the outcome; `LambdaRuntime.run` turns the outcome into the process's exit status.
@@ -79,6 +79,8 @@ public struct RuntimeLoop: Sendable {
     public let logger: LambdaLogger
     private let function: LambdaFunctionMetadata
     private let current: CurrentInvocation
+    /// Runs each invocation's handler on the loop's thread.
+    private let executor = LoopThreadExecutor()
     private let wallClock: @Sendable () -> Int64
     private let setTraceId: @Sendable (String?) -> Void
 
@@ -313,34 +315,35 @@ public struct RuntimeLoop: Sendable {
         return termination
     }
 
-    /// Runs the handler in a task of its own and blocks this (non-pool) thread until it is done.
+    /// Runs the handler in a task of its own whose jobs run on this thread (`LoopThreadExecutor`),
+    /// and returns when it is done.
     private func invoke<Handler: LambdaHandler>(
         _ handler: Handler, event: [UInt8], context: LambdaContext
     ) -> Result<[UInt8], any Error> {
         let outcome = InvocationOutcome()
-        Task.detached {
+        Task(executorPreference: executor) {
             do {
                 outcome.finish(.success(try await handler.handle(event, context: context)))
             } catch {
                 outcome.finish(.failure(error))
             }
         }
-        return outcome.wait()
+        executor.run(until: { outcome.isFinished })
+        return outcome.take()
     }
 }
 
-/// A one-shot hand-over from the handler's task to the loop's thread.
+/// The handler's result, set by its task and taken by the loop once the task has finished.
 private final class InvocationOutcome: Sendable {
     private let result = Mutex<Result<[UInt8], any Error>?>(nil)
-    private let done = DispatchSemaphore(value: 0)
 
     func finish(_ value: Result<[UInt8], any Error>) {
         result.withLock { $0 = value }
-        done.signal()
     }
 
-    func wait() -> Result<[UInt8], any Error> {
-        done.wait()
-        return result.withLock { $0! }
+    var isFinished: Bool { result.withLock { $0 != nil } }
+
+    func take() -> Result<[UInt8], any Error> {
+        result.withLock { $0! }
     }
 }
