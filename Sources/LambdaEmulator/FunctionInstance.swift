@@ -86,8 +86,11 @@ final class FunctionInstance: Sendable {
     /// Binds a Runtime API on a free port and starts the bootstrap against it.
     static func start(configuration: LambdaEmulatorConfiguration) async throws -> FunctionInstance {
         let instance = FunctionInstance(configuration: configuration)
+        // The Runtime API's connections, the invocation timers and the hand-over of each event
+        // all run on the instance's one event loop: an invocation crosses threads once to start.
         let server = try await HTTPServer.start(
             host: "127.0.0.1", port: 0, maximumBodySize: LambdaEmulatorConfiguration.maximumPayloadSize,
+            group: instance.eventLoop,
             onRequest: { [weak instance] request, responder in
                 guard let instance else {
                     responder.send(.apiError(500, type: "ServiceException", message: "the sandbox is gone"))
@@ -120,42 +123,52 @@ final class FunctionInstance: Sendable {
     /// Runs one invocation to its outcome. `cold`: the process was started for it.
     func run(_ request: InvocationRequest, cold: Bool) async -> Outcome {
         await withCheckedContinuation { continuation in
-            enum Next { case wait, deliver(Responder), resume(Outcome) }
-            let next: Next = state.withLock { state in
-                if let initError = state.initError {
-                    state.initError = nil
-                    state.ending = .initError
-                    return .resume(.finished(result(request, .error, error: initError), reusable: false))
-                }
-                if state.ending != nil || (state.exited && !cold) { return .resume(.gone) }
-                var current = Current(request: request, continuation: continuation)
-                let remaining = configuration.timeout - (ContinuousClock.now - request.started)
-                current.timer = eventLoop.scheduleTask(in: .nanoseconds(max(0, Int64(remaining.seconds * 1e9)))) { [weak self] in
-                    self?.timedOut(request.id)
-                }
-                if state.exited {
-                    // A cold process that ended before the invocation was handed to it.
-                    state.current = current
-                    return .wait
-                }
-                if let parked = state.parkedNext {
-                    state.parkedNext = nil
-                    current.delivered = true
-                    state.current = current
-                    return .deliver(parked)
-                }
+            // On the instance's loop: the timer is scheduled and the event written there, with
+            // no further hop.
+            if eventLoop.inEventLoop {
+                register(request, cold: cold, continuation: continuation)
+            } else {
+                eventLoop.execute { self.register(request, cold: cold, continuation: continuation) }
+            }
+        }
+    }
+
+    private func register(_ request: InvocationRequest, cold: Bool, continuation: CheckedContinuation<Outcome, Never>) {
+        enum Next { case wait, deliver(Responder), resume(Outcome) }
+        let next: Next = state.withLock { state in
+            if let initError = state.initError {
+                state.initError = nil
+                state.ending = .initError
+                return .resume(.finished(result(request, .error, error: initError), reusable: false))
+            }
+            if state.ending != nil || (state.exited && !cold) { return .resume(.gone) }
+            var current = Current(request: request, continuation: continuation)
+            let remaining = configuration.timeout - (ContinuousClock.now - request.started)
+            current.timer = eventLoop.scheduleTask(in: .nanoseconds(max(0, Int64(remaining.seconds * 1e9)))) { [weak self] in
+                self?.timedOut(request.id)
+            }
+            if state.exited {
+                // A cold process that ended before the invocation was handed to it.
                 state.current = current
                 return .wait
             }
-            switch next {
-            case .wait: break
-            case .deliver(let responder): deliver(request, to: responder)
-            case .resume(let outcome): continuation.resume(returning: outcome)
+            if let parked = state.parkedNext {
+                state.parkedNext = nil
+                current.delivered = true
+                state.current = current
+                return .deliver(parked)
             }
-            if state.withLock({ $0.exited && $0.current?.request.id == request.id && $0.ending == nil }) {
-                // The exit was reported before this invocation was registered.
-                processExited(nil)
-            }
+            state.current = current
+            return .wait
+        }
+        switch next {
+        case .wait: break
+        case .deliver(let responder): deliver(request, to: responder)
+        case .resume(let outcome): continuation.resume(returning: outcome)
+        }
+        if state.withLock({ $0.exited && $0.current?.request.id == request.id && $0.ending == nil }) {
+            // The exit was reported before this invocation was registered.
+            processExited(nil)
         }
     }
 

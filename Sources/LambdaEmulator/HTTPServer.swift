@@ -146,12 +146,15 @@ final class HTTPServer: Sendable {
     }
 
     /// Binds `host:port` (`port` 0: a free one) and starts serving.
+    /// - Parameter group: where the listener and its connections run; a single `EventLoop` keeps
+    ///   every connection (and whatever its owner schedules there) on one thread.
     static func start(
         host: String, port: Int, maximumBodySize: Int,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         onRequest: @escaping RequestHandler, onClose: @escaping CloseHandler = { _ in }
     ) async throws -> HTTPServer {
         let connections = Connections()
-        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             // `tcpOption`, at IPPROTO_TCP: `socketOption(.tcp_nodelay)` is level SOL_SOCKET, where

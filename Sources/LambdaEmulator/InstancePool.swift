@@ -30,7 +30,20 @@ final class InstancePool: Sendable {
 
     /// A warm instance or a slot; `nil` once the pool is stopped.
     func acquire() async -> Lease? {
-        await withCheckedContinuation { continuation in
+        // Most of the time a sandbox is free: take it without suspending (a continuation resumed
+        // at once still re-enqueues the task).
+        enum Fast { case lease(Lease?), wait }
+        let fast: Fast = state.withLock { state in
+            if state.stopped { return .lease(nil) }
+            if let instance = state.idle.popLast() { return .lease(.warm(instance)) }
+            if state.live < capacity {
+                state.live += 1
+                return .lease(.cold)
+            }
+            return .wait
+        }
+        if case .lease(let lease) = fast { return lease }
+        return await withCheckedContinuation { continuation in
             let lease: Lease?? = state.withLock { state in
                 if state.stopped { return .some(nil) }
                 if let instance = state.idle.popLast() { return .warm(instance) }
