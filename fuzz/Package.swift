@@ -3,8 +3,10 @@
 // Coverage-guided fuzz targets (libFuzzer) for ai-usage; `make fuzz` (scripts/fuzz) builds and runs
 // them. Every module, the root package's included, is compiled by scripts/fuzz with AddressSanitizer
 // and SanitizerCoverage (-Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=...); only the
-// fuzz executables below link libFuzzer (and its `main`), so the root package's build-tool plugin
-// executable (embed-pricing-catalogue) keeps its own `main` and still runs during the build.
+// fuzz executables below link libFuzzer, so the root package's build-tool plugin executable
+// (embed-pricing-catalogue) stays an ordinary program and still runs during the build. SwiftPM
+// points each executable's `main` at its main.swift, which hands over to libFuzzer's driver
+// (FuzzSupport.runLibFuzzer).
 import PackageDescription
 
 let settings: [SwiftSetting] = [
@@ -12,7 +14,7 @@ let settings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
-/// libFuzzer's runtime (with its `main`) and ASan's, for the fuzz executables only.
+/// libFuzzer's runtime and ASan's, linked into the fuzz executables only.
 let libFuzzer: [LinkerSetting] = [.unsafeFlags(["-sanitize=fuzzer,address"])]
 
 /// The root package's identity: SwiftPM names a path dependency after its directory, which is
@@ -41,7 +43,8 @@ let package = Package(
         fuzzTarget("FuzzEvent", [product("AIUsageAPI"), product("AIUsage"), product("DynamoDB"), product("CurlHTTP"), product("SigV4")]),
         // 2. The streaming Query-page decoder against the tree path, and JSONValue.parse against JSONScanner.
         fuzzTarget("FuzzQueryPage", [product("DynamoDB")]),
-        // 3. ExactDecimal parsing, text and checked arithmetic against a BigInt reference.
+        // 3. ExactDecimal parsing, text and checked arithmetic against a BigInt reference. (ExactJSON is
+        //    no product of the root package: DynamoDB's brings its module, as for FuzzQueryPage.)
         fuzzTarget("FuzzDecimal", [product("DynamoDB"), .product(name: "BigInt", package: "BigInt")]),
         // 4. SigV4 canonicalisation of arbitrary paths, queries and headers.
         fuzzTarget("FuzzSigV4", [product("SigV4"), .product(name: "Crypto", package: "swift-crypto")]),

@@ -6,13 +6,13 @@
 // gives the exact value; `description` is plain text that parses back to the same value. For the
 // pair: `adding`, `subtracting`, `multiplied(by:)` and `divided(by:scale:)` give the exact result
 // rounded half-even to 38 significant digits (and to the scale limit), or `nil` exactly when the
-// rounded magnitude is 10^38 or more; `rounded(scale:)`, `formatted(scale:)`, `<`, `==`,
-// negation, `int64Value`, `init(significand:scale:)` and `DecimalSum` agree too.
+// rounded magnitude is 10^38 or more (`+ - *` and `+= -= *=` give the same values when that is not
+// nil); `rounded(scale:)`, `formatted(scale:)`, `<`, `==`, negation, `int64Value`, `init(_:)`,
+// `init(significand:scale:)` and `DecimalSum` agree too.
 import BigInt
 import ExactJSON
 import FuzzSupport
 
-@_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzDecimal(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var reader = FuzzReader(data, size)
     let mode = reader.byte()
@@ -248,6 +248,9 @@ func checkOne(_ value: ExactDecimal, roundingScale: Int) {
     let expectedInt: Int64? = exact.scale == 0 && exact.magnitude <= BigUInt(Int64.max) + (exact.negative ? 1 : 0)
         ? (exact.negative ? Int64(truncatingIfNeeded: 0 &- Int64(bitPattern: UInt64(exact.magnitude))) : Int64(exact.magnitude))
         : nil
+    if let integer = expectedInt, let exact = Int(exactly: integer) {
+        require(ExactDecimal(exact) == value && ExactDecimal(integerLiteral: exact) == value, "ExactDecimal(\(exact)) is not \(value)")
+    }
     require(value.int64Value == expectedInt, "int64Value of \(value) is \(String(describing: value.int64Value)), expected \(String(describing: expectedInt))")
     // rounded(scale:) and formatted(scale:)
     guard let expectedRounded = rounded(negative: exact.negative, num: exact.magnitude, scale: exact.scale, maxScale: roundingScale) else {
@@ -296,11 +299,29 @@ func checkPair(_ x: ExactDecimal, _ y: ExactDecimal, scale: Int) {
     require(actualDifference.map(Exact.init) == expectedDifference,
             "\(x).subtracting(\(y)) = \(String(describing: actualDifference)), expected \(String(describing: expectedDifference))")
 
+    // The trapping operators give the checked forms' values whenever those are not nil.
+    if let sum = actualSum {
+        var accumulated = x
+        accumulated += y
+        require(x + y == sum && accumulated == sum, "\(x) + \(y) is not adding's \(sum)")
+    }
+    if let difference = actualDifference {
+        var accumulated = x
+        accumulated -= y
+        require(x - y == difference && accumulated == difference, "\(x) - \(y) is not subtracting's \(difference)")
+    }
+
     // Product.
     let expectedProduct = rounded(negative: a.negative != b.negative, num: a.magnitude * b.magnitude, scale: a.scale + b.scale)
     let actualProduct = x.multiplied(by: y)
     require(actualProduct.map(Exact.init) == expectedProduct,
             "\(x).multiplied(by: \(y)) = \(String(describing: actualProduct)), expected \(String(describing: expectedProduct))")
+
+    if let product = actualProduct {
+        var accumulated = x
+        accumulated *= y
+        require(x * y == product && accumulated == product, "\(x) * \(y) is not multiplied's \(product)")
+    }
 
     // Quotient at `scale` fraction digits (capped at the maximum scale).
     let actualQuotient = x.divided(by: y, scale: scale)

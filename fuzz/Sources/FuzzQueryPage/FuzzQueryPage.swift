@@ -15,7 +15,6 @@ import DynamoDB
 import ExactJSON
 import FuzzSupport
 
-@_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzQueryPage(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = size > 0 && data != nil ? Array(UnsafeBufferPointer(start: data, count: size)) : []
     let parsed = checkJSON(bytes)

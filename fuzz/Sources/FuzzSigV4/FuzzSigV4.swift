@@ -19,7 +19,6 @@ import Crypto
 import FuzzSupport
 import SigV4
 
-@_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzSigV4(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = size > 0 && data != nil ? Array(UnsafeBufferPointer(start: data, count: size)) : []
     let request = LooseRequest(bytes)
@@ -62,7 +61,9 @@ struct LooseRequest {
         var words = requestLine.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         method = words.removeFirst()
         var target = words.first ?? ""
-        if let version = target.range(of: " HTTP/", options: .backwards) { target = String(target[..<version.lowerBound]) }
+        if let version = target.utf8.indices.last(where: { target.utf8[$0...].starts(with: " HTTP/".utf8) }) {
+            target = String(target[..<version])
+        }
         if let mark = target.firstIndex(of: "?") {
             path = String(target[..<mark])
             query = String(target[target.index(after: mark)...])
@@ -174,20 +175,23 @@ func checkHeaders(_ headers: [SigningHeader]) {
         require(entry.name == entry.name.lowercased(), "header name \(entry.name.debugDescription) is not lower-case")
         require(!SigV4Signer.unsignedHeaderNames.contains(entry.name), "unsigned header \(entry.name) is signed")
         if index > 0 { require(list[index - 1].name < entry.name, "headers not sorted: \(list.map(\.name))") }
+        // Byte-level white-space checks for ASCII values only: trimAll splits on Characters, so a
+        // space that starts a grapheme cluster (a space followed by a combining mark) is kept.
         let value = Array(entry.value.utf8)
-        for part in entry.value.split(separator: ",", omittingEmptySubsequences: false) where !part.isEmpty {
-            let bytes = Array(part.utf8)
-            require(!whiteSpace.contains(bytes.first!) && !whiteSpace.contains(bytes.last!),
-                    "value \(entry.value.debugDescription) of \(entry.name) is not trimmed")
+        guard value.allSatisfy({ $0 < 0x80 }) else { continue }
+        // (A ',' inside one value is part of it: only the ends of the whole value are checked here;
+        // the exact comparison below checks each repeated header's value.)
+        if let first = value.first, let last = value.last {
+            require(!whiteSpace.contains(first) && !whiteSpace.contains(last), "value \(entry.value.debugDescription) of \(entry.name) is not trimmed")
         }
         for k in value.indices.dropFirst() where whiteSpace.contains(value[k]) {
             require(value[k] == UInt8(ascii: " ") && value[k - 1] != UInt8(ascii: " "),
                     "value \(entry.value.debugDescription) of \(entry.name) keeps a white-space run")
         }
     }
-    // With ASCII names (all HTTP allows), exactly: group by lower-cased name in byte order,
+    // With ASCII names and values (what HTTP carries), exactly: group by lower-cased name in byte order,
     // values trimmed and joined with ',' in the order sent.
-    guard headers.allSatisfy({ $0.name.utf8.allSatisfy { $0 < 0x80 } }) else { return }
+    guard headers.allSatisfy({ $0.name.utf8.allSatisfy { $0 < 0x80 } && $0.value.utf8.allSatisfy { $0 < 0x80 } }) else { return }
     var grouped: [[UInt8]: [String]] = [:]
     for header in headers {
         let name = Array(header.name.utf8).map { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) ? $0 + 32 : $0 }
@@ -261,7 +265,7 @@ func checkSigning(_ loose: LooseRequest, variant: Int) {
     require(signed.stringToSign == stringToSign, "string to sign\n\(signed.stringToSign)\nexpected\n\(stringToSign)")
     var key = SymmetricKey(data: Array("AWS4\(credentials.secretAccessKey)".utf8))
     for part in [String(timestamp.prefix(8)), "us-east-1", "service", "aws4_request"] {
-        key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key)))
+        key = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key))
     }
     let signature = hex(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
     require(signed.signature == signature, "signature \(signed.signature), expected \(signature)")

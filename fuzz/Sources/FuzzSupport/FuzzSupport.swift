@@ -84,16 +84,63 @@ public struct FuzzReader {
     }
 }
 
-/// Runs `body` on Swift's concurrency pool and waits for it on this (libFuzzer's) thread.
+/// Signals when the task that captured it is gone.
+private final class Released: Sendable {
+    let semaphore = DispatchSemaphore(value: 0)
+    deinit { semaphore.signal() }
+}
+
+/// Runs `body` on Swift's concurrency pool and waits for it on this (libFuzzer's) thread, and
+/// then for the task itself to be freed: libFuzzer's per-input leak check compares the input's
+/// mallocs and frees, and a task still being torn down would make every input look leaky.
 public func runBlocking<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
     let result = Mutex<T?>(nil)
     let done = DispatchSemaphore(value: 0)
-    Task.detached {
+    var released: Released? = Released()
+    let gone = released!.semaphore
+    Task.detached { [released] in
+        _ = released
         let value = await body()
         result.withLock { $0 = value }
         done.signal()
     }
+    released = nil
     done.wait()
+    gone.wait()
     guard let value = result.withLock({ $0 }) else { fail("runBlocking: no result") }
     return value
+}
+
+/// libFuzzer's driver (`-sanitize=fuzzer` links it in): parses libFuzzer's flags and fuzzes
+/// `callback`.
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
+
+/// The fuzz executable's `main`: hands the command line to libFuzzer. (SwiftPM links every
+/// executable's `main` to its top-level code, so libFuzzer's own `main` is not the one that runs;
+/// each target's main.swift calls this instead.)
+public func runLibFuzzer(_ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> Never {
+    if getenv("FUZZ_SELF_TEST_LEAK") != nil { leakOnPurpose() }
+    var argc = CommandLine.argc
+    var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+    exit(LLVMFuzzerRunDriver(&argc, &argv, callback))
+}
+
+/// libFuzzer's own `main` (linked in whole, though SwiftPM's `main` runs instead) names this
+/// symbol; `runLibFuzzer` passes the real target to the driver.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func unusedTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    fail("LLVMFuzzerTestOneInput: the fuzz executable's main.swift must call runLibFuzzer")
+}
+
+/// `FUZZ_SELF_TEST_LEAK=1`: loses 4 KB before fuzzing starts, to check that LeakSanitizer still
+/// fails a run whose per-input leak check is off (-detect_leaks=0): it reports at exit.
+@inline(never)
+func leakOnPurpose() {
+    let lost = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 16)
+    lost.initializeMemory(as: UInt8.self, repeating: 0x5A, count: 4096)
 }

@@ -1,0 +1,4 @@
+// libFuzzer runs `fuzzDecimal` (FuzzDecimal.swift) on each input.
+import FuzzSupport
+
+runLibFuzzer(fuzzDecimal)

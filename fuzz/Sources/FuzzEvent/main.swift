@@ -1,0 +1,4 @@
+// libFuzzer runs `fuzzEvent` (FuzzEvent.swift) on each input.
+import FuzzSupport
+
+runLibFuzzer(fuzzEvent)

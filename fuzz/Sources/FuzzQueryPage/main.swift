@@ -1,0 +1,4 @@
+// libFuzzer runs `fuzzQueryPage` (FuzzQueryPage.swift) on each input.
+import FuzzSupport
+
+runLibFuzzer(fuzzQueryPage)

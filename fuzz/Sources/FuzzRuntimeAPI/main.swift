@@ -1,0 +1,4 @@
+// libFuzzer runs `fuzzRuntimeAPI` (FuzzRuntimeAPI.swift) on each input.
+import FuzzSupport
+
+runLibFuzzer(fuzzRuntimeAPI)

@@ -1,0 +1,4 @@
+// libFuzzer runs `fuzzSigV4` (FuzzSigV4.swift) on each input.
+import FuzzSupport
+
+runLibFuzzer(fuzzSigV4)
