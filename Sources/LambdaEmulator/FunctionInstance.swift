@@ -121,54 +121,61 @@ final class FunctionInstance: Sendable {
     var pid: pid_t? { state.withLock { $0.process?.pid } }
 
     /// Runs one invocation to its outcome. `cold`: the process was started for it.
+    ///
+    /// The invocation is registered before this suspends. Arming its timeout and writing the event
+    /// to a waiting `/next` happen together on the instance's event loop: one hop, and none more
+    /// (the loop owns the Runtime API's connections and the timers).
     func run(_ request: InvocationRequest, cold: Bool) async -> Outcome {
         await withCheckedContinuation { continuation in
-            // On the instance's loop: the timer is scheduled and the event written there, with
-            // no further hop.
-            if eventLoop.inEventLoop {
-                register(request, cold: cold, continuation: continuation)
-            } else {
-                eventLoop.execute { self.register(request, cold: cold, continuation: continuation) }
+            enum Next: Sendable { case wait, deliver(Responder), resume(Outcome) }
+            let next: Next = state.withLock { state in
+                if let initError = state.initError {
+                    state.initError = nil
+                    state.ending = .initError
+                    return .resume(.finished(result(request, .error, error: initError), reusable: false))
+                }
+                if state.ending != nil || (state.exited && !cold) { return .resume(.gone) }
+                var current = Current(request: request, continuation: continuation)
+                if state.exited {
+                    // A cold process that ended before the invocation was handed to it.
+                    state.current = current
+                    return .wait
+                }
+                if let parked = state.parkedNext {
+                    state.parkedNext = nil
+                    current.delivered = true
+                    state.current = current
+                    return .deliver(parked)
+                }
+                state.current = current
+                return .wait
+            }
+            if case .resume(let outcome) = next {
+                continuation.resume(returning: outcome)
+                return
+            }
+            let onLoop: @Sendable () -> Void = { [self] in
+                armTimeout(request)
+                if case .deliver(let responder) = next { deliver(request, to: responder) }
+            }
+            if eventLoop.inEventLoop { onLoop() } else { eventLoop.execute(onLoop) }
+            if state.withLock({ $0.exited && $0.current?.request.id == request.id && $0.ending == nil }) {
+                // The exit was reported before this invocation was registered.
+                processExited(nil)
             }
         }
     }
 
-    private func register(_ request: InvocationRequest, cold: Bool, continuation: CheckedContinuation<Outcome, Never>) {
-        enum Next { case wait, deliver(Responder), resume(Outcome) }
-        let next: Next = state.withLock { state in
-            if let initError = state.initError {
-                state.initError = nil
-                state.ending = .initError
-                return .resume(.finished(result(request, .error, error: initError), reusable: false))
-            }
-            if state.ending != nil || (state.exited && !cold) { return .resume(.gone) }
-            var current = Current(request: request, continuation: continuation)
-            let remaining = configuration.timeout - (ContinuousClock.now - request.started)
+    /// Schedules the timeout of `request` if it is still the current invocation (it may have
+    /// ended already: a fast answer can come back before this runs).
+    private func armTimeout(_ request: InvocationRequest) {
+        let remaining = configuration.timeout - (ContinuousClock.now - request.started)
+        state.withLock { state in
+            guard var current = state.current, current.request.id == request.id, current.timer == nil else { return }
             current.timer = eventLoop.scheduleTask(in: .nanoseconds(max(0, Int64(remaining.seconds * 1e9)))) { [weak self] in
                 self?.timedOut(request.id)
             }
-            if state.exited {
-                // A cold process that ended before the invocation was handed to it.
-                state.current = current
-                return .wait
-            }
-            if let parked = state.parkedNext {
-                state.parkedNext = nil
-                current.delivered = true
-                state.current = current
-                return .deliver(parked)
-            }
             state.current = current
-            return .wait
-        }
-        switch next {
-        case .wait: break
-        case .deliver(let responder): deliver(request, to: responder)
-        case .resume(let outcome): continuation.resume(returning: outcome)
-        }
-        if state.withLock({ $0.exited && $0.current?.request.id == request.id && $0.ending == nil }) {
-            // The exit was reported before this invocation was registered.
-            processExited(nil)
         }
     }
 
