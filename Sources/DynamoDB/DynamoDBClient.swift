@@ -122,7 +122,7 @@ public final class DynamoDBClient: Sendable {
                 guard !pending.isEmpty else { break }
                 guard round < configuration.maxBatchWriteRounds else { break }
                 let backoff = configuration.retryPolicy.backoff(retry: round, random: random())
-                if let remaining = RequestDeadline.remaining(), backoff + Self.minimumAttemptTime > remaining { break }
+                guard Self.attemptFits(after: backoff) else { break }
                 await sleep(backoff)
                 round += 1
             }
@@ -169,7 +169,7 @@ public final class DynamoDBClient: Sendable {
         var retryCost = 0
         var attempt = 1
         while true {
-            if let remaining = RequestDeadline.remaining(), remaining < Self.minimumAttemptTime {
+            guard Self.attemptFits(after: .zero) else {
                 throw Self.deadlineExceeded(operation, attempts: attempt - 1)
             }
             let outcome = await attemptOnce(operation, body: body)
@@ -182,9 +182,7 @@ public final class DynamoDBClient: Sendable {
                 guard attempt < policy.maxAttempts, RetryPolicy.isRetryable(error) else { throw error }
                 let backoff = policy.backoff(retry: attempt, random: random())
                 // Under a deadline, a retry is worth its backoff only if an attempt still fits after it.
-                if let remaining = RequestDeadline.remaining(), backoff + Self.minimumAttemptTime > remaining {
-                    throw error
-                }
+                guard Self.attemptFits(after: backoff) else { throw error }
                 guard let cost = quota.acquire(after: error) else { throw error }
                 retryCost += cost
                 await sleep(backoff)
@@ -195,6 +193,13 @@ public final class DynamoDBClient: Sendable {
 
     /// Under a `RequestDeadline`, no attempt starts with less than this left: it could not finish.
     public static let minimumAttemptTime: Duration = .milliseconds(50)
+
+    /// Whether an attempt still fits before the current `RequestDeadline` after waiting `wait`
+    /// (always, when none is bound).
+    static func attemptFits(after wait: Duration) -> Bool {
+        guard let remaining = RequestDeadline.remaining() else { return true }
+        return wait + minimumAttemptTime <= remaining
+    }
 
     /// The failure of an operation that the deadline left no time for.
     static func deadlineExceeded(_ operation: String, attempts: Int) -> DynamoDBError {

@@ -164,10 +164,7 @@ import Testing
             #expect(replay.replayed == stats.spilled)
             #expect(replay.remaining == 0)
 
-            let items = try await client.query(QueryInput(
-                tableName: table, indexName: "GSI2", keyConditionExpression: "GSI2PK = :p",
-                expressionAttributeValues: [":p": .s(MetricItemCodec.costIndexPartition)]
-            )).allItems()
+            let items = try await IntegrationEnvironment.metricItems(client, table)
             #expect(items.count == 300)
             #expect(Set(items.compactMap { $0["request_id"]?.string }) == Set(all.map(\.requestId)))
             let expected = all.reduce(ExactDecimal.zero) { $0 + $1.costUSD! }

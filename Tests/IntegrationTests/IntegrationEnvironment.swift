@@ -27,6 +27,14 @@ enum IntegrationEnvironment {
         DynamoDBClient(configuration: try configuration(changes))
     }
 
+    /// Every metric item in `table` (GSI2 holds them all in one partition when unsharded).
+    static func metricItems(_ client: DynamoDBClient, _ table: String) async throws -> [Item] {
+        try await client.query(QueryInput(
+            tableName: table, indexName: "GSI2", keyConditionExpression: "GSI2PK = :p",
+            expressionAttributeValues: [":p": .s(MetricItemCodec.costIndexPartition)]
+        )).allItems()
+    }
+
     /// A table of the project's layout, unique to one test; deleted when `body` ends.
     static func withTable<T>(
         _ client: DynamoDBClient,

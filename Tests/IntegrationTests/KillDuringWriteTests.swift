@@ -9,13 +9,6 @@ import Testing
 /// A proxy in front of the real server forwards each write at once and holds the answer back, so
 /// the process is killed after DynamoDB has done the work but before it has heard so.
 @Suite struct KillDuringWriteTests {
-    func items(_ client: DynamoDBClient, _ table: String) async throws -> [Item] {
-        try await client.query(QueryInput(
-            tableName: table, indexName: "GSI2", keyConditionExpression: "GSI2PK = :p",
-            expressionAttributeValues: [":p": .s(MetricItemCodec.costIndexPartition)]
-        )).allItems()
-    }
-
     func environment(_ table: String, endpoint: String? = nil, spill: String) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
         environment["DYNAMODB_TABLE_NAME"] = table
@@ -55,14 +48,14 @@ import Testing
             }
             let killed = replay.stop()  // SIGKILL, mid-batch
             #expect(killed.status != 0)
-            let landed = try await items(client, table).count
+            let landed = try await IntegrationEnvironment.metricItems(client, table).count
             #expect(landed >= 50 && landed < 300, "\(landed) items had landed when the replay was killed")
             #expect(try SpillFile(path: path).read().items.count == 300, "the spill file lost lines")
 
             let again = try await ChildProcessRunner.runOffPool(CLIIntegrationTests.executable.path, ["replay", path],
                                                                 environment: environment(table, spill: path))
             #expect(again.status == 0, "\(again.stderr)")
-            let all = try await items(client, table)
+            let all = try await IntegrationEnvironment.metricItems(client, table)
             #expect(all.count == 300)
             #expect(Set(all.compactMap { $0["request_id"]?.string }) == Set(metrics.map(\.requestId)))
             #expect(all.reduce(ExactDecimal.zero) { $0 + ExactDecimal($1["cost_usd"]!.numberText!)! } == metrics.reduce(ExactDecimal.zero) { $0 + $1.costUSD! })
@@ -88,12 +81,12 @@ import Testing
             var landed: [Item] = []
             while landed.isEmpty, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))
-                landed = try await items(client, table)
+                landed = try await IntegrationEnvironment.metricItems(client, table)
             }
             let killed = record.stop()
             #expect(killed.status != 0, "record finished before it was killed: \(killed.stdout)")
             #expect(landed.count == 1)
-            #expect(try await items(client, table).count == 1)
+            #expect(try await IntegrationEnvironment.metricItems(client, table).count == 1)
             #expect(landed.first?["job_id"] == .s("killed"))
             let spilled = FileManager.default.fileExists(atPath: path) ? try SpillFile(path: path).read().items.count : 0
             #expect(spilled == 0)

@@ -9,12 +9,8 @@ import Testing
 
 /// The tracker against the real server: exact counts and sums, contexts, spill and replay.
 @Suite struct TrackerIntegrationTests {
-    /// Every metric item in the table (GSI2 holds them all in one partition).
     func allItems(_ client: DynamoDBClient, _ table: String) async throws -> [Item] {
-        try await client.query(QueryInput(
-            tableName: table, indexName: "GSI2", keyConditionExpression: "GSI2PK = :p",
-            expressionAttributeValues: [":p": .s(MetricItemCodec.costIndexPartition)]
-        )).allItems()
+        try await IntegrationEnvironment.metricItems(client, table)
     }
 
     func spillPath() -> String {

@@ -170,8 +170,7 @@ private final class Server: @unchecked Sendable {
             }
             switch handler(request, index) {
             case .reset:
-                var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
-                setsockopt(socket, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+                abort(socket)
                 return
             case .respond(let status, let headers, let body):
                 write(socket, status: status, headers: headers, body: body)
@@ -179,11 +178,8 @@ private final class Server: @unchecked Sendable {
                 usleep(useconds_t(milliseconds * 1000))
                 write(socket, status: status, headers: headers, body: body)
             case .cut(let status, let headers, let body):
-                var head = "HTTP/1.1 \(status) Injected\r\n"
-                for (name, value) in headers.sorted(by: { $0.key < $1.key }) { head += "\(name): \(value)\r\n" }
-                head += "Transfer-Encoding: chunked\r\n\r\n"
                 let chunk = Array(String(body.count, radix: 16).utf8) + [13, 10] + body + [13, 10]
-                sendAll(socket, Array(head.utf8) + chunk)
+                sendAll(socket, Self.head(status: status, headers: headers, framing: "Transfer-Encoding: chunked") + chunk)
                 return
             case .noAnswer:
                 var ignored: [UInt8] = []
@@ -211,17 +207,11 @@ private final class Server: @unchecked Sendable {
             abort(socket)
             return false
         case .resetAfterHeaders:
-            var head = "HTTP/1.1 \(answer.status) Injected\r\n"
-            for (name, value) in answer.headers.sorted(by: { $0.key < $1.key }) { head += "\(name): \(value)\r\n" }
-            head += "Content-Length: \(answer.body.count)\r\n\r\n"
-            sendAll(socket, Array(head.utf8))
+            sendAll(socket, Self.head(status: answer.status, headers: answer.headers, framing: "Content-Length: \(answer.body.count)"))
             abort(socket)
             return false
         case .truncated(let keep):
-            var head = "HTTP/1.1 \(answer.status) Injected\r\n"
-            for (name, value) in answer.headers.sorted(by: { $0.key < $1.key }) { head += "\(name): \(value)\r\n" }
-            head += "Content-Length: \(answer.body.count)\r\n\r\n"
-            sendAll(socket, Array(head.utf8) + answer.body.prefix(keep))
+            sendAll(socket, Self.head(status: answer.status, headers: answer.headers, framing: "Content-Length: \(answer.body.count)") + answer.body.prefix(keep))
             return false
         case .wrongCRC:
             var headers = answer.headers
@@ -278,10 +268,15 @@ private final class Server: @unchecked Sendable {
     }
 
     private func write(_ socket: Int32, status: Int, headers: [String: String], body: [UInt8]) {
+        sendAll(socket, Self.head(status: status, headers: headers, framing: "Content-Length: \(body.count)") + body)
+    }
+
+    /// The status line, `headers` in name order, the framing field, and the blank line.
+    private static func head(status: Int, headers: [String: String], framing: String) -> [UInt8] {
         var head = "HTTP/1.1 \(status) Injected\r\n"
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) { head += "\(name): \(value)\r\n" }
-        head += "Content-Length: \(body.count)\r\n\r\n"
-        sendAll(socket, Array(head.utf8) + body)
+        head += "\(framing)\r\n\r\n"
+        return Array(head.utf8)
     }
 
     private func sendAll(_ socket: Int32, _ bytes: [UInt8]) {
