@@ -197,19 +197,26 @@ private final class ResponseCollector {
     }
 
     func headerLine(_ bytes: UnsafeRawBufferPointer) {
-        let line = String(decoding: bytes, as: UTF8.self).trimmingTrailingNewlines()
-        if line.hasPrefix("HTTP/") {
+        // Bytes, not Characters: this runs for every header line of every response.
+        var end = bytes.count
+        while end > 0, bytes[end - 1] == 10 || bytes[end - 1] == 13 { end -= 1 }
+        let line = UnsafeRawBufferPointer(rebasing: bytes[0..<end])
+        if line.starts(with: "HTTP/".utf8) {
             // A new status line (after 100 Continue or a redirect): only the final response counts.
             headers = HTTPHeaders()
             return
         }
-        guard let colon = line.firstIndex(of: ":") else { return }
-        let name = String(line[..<colon])
-        let value = line[line.index(after: colon)...].trimmingSpaces()
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return }
+        var start = colon + 1
+        var stop = line.count
+        while start < stop, line[start] == 32 || line[start] == 9 { start += 1 }
+        while stop > start, line[stop - 1] == 32 || line[stop - 1] == 9 { stop -= 1 }
+        let name = String(decoding: UnsafeRawBufferPointer(rebasing: line[0..<colon]), as: UTF8.self)
+        let value = String(decoding: UnsafeRawBufferPointer(rebasing: line[start..<stop]), as: UTF8.self)
         headers.add(name, value)
         // One allocation of the announced size instead of doubling past it (a 1 MB Query page
         // would otherwise end in a 2 MB buffer); a lying length only costs a larger reserve.
-        if name.lowercased() == "content-length", let length = Int(value), length > 0, length <= Self.largestReserve {
+        if HTTPHeaders.sameName(name, "content-length"), let length = Int(value), length > 0, length <= Self.largestReserve {
             body.reserveCapacity(length)
         }
     }
@@ -262,12 +269,5 @@ extension StringProtocol {
             end = index(before: end)
         }
         return String(self[startIndex..<end])
-    }
-
-    func trimmingSpaces() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
-        guard let first = firstIndex(where: { !isSpace($0) }) else { return "" }
-        let last = lastIndex(where: { !isSpace($0) })!
-        return String(self[first...last])
     }
 }

@@ -24,14 +24,30 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
 
     /// The first value for `name`, compared case-insensitively.
     public subscript(name: String) -> String? {
-        let wanted = name.lowercased()
-        return fields.first { $0.name.lowercased() == wanted }?.value
+        fields.first { Self.sameName($0.name, name) }?.value
     }
 
     /// Every value for `name`, in order.
     public func values(for name: String) -> [String] {
-        let wanted = name.lowercased()
-        return fields.filter { $0.name.lowercased() == wanted }.map(\.value)
+        fields.filter { Self.sameName($0.name, name) }.map(\.value)
+    }
+
+    /// Whether two field names are the same, ignoring ASCII case (RFC 9110 §5.1: field names are
+    /// case-insensitive tokens). Compares bytes, with no allocation: lookups run on every response.
+    static func sameName(_ left: String, _ right: String) -> Bool {
+        var left = left
+        var right = right
+        return left.withUTF8 { leftBytes in
+            right.withUTF8 { rightBytes in
+                guard leftBytes.count == rightBytes.count else { return false }
+                for index in 0..<leftBytes.count where leftBytes[index] != rightBytes[index] {
+                    let a = leftBytes[index], b = rightBytes[index]
+                    // Equal but for case only when both are letters and differ in bit 0x20.
+                    guard a ^ b == 0x20, (a | 0x20) >= 0x61, (a | 0x20) <= 0x7A else { return false }
+                }
+                return true
+            }
+        }
     }
 
     public func contains(_ name: String) -> Bool { self[name] != nil }
@@ -48,8 +64,7 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
     }
 
     public mutating func remove(_ name: String) {
-        let wanted = name.lowercased()
-        fields.removeAll { $0.name.lowercased() == wanted }
+        fields.removeAll { Self.sameName($0.name, name) }
     }
 
     public func makeIterator() -> IndexingIterator<[Field]> { fields.makeIterator() }

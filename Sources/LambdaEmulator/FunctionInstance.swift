@@ -78,16 +78,18 @@ final class FunctionInstance: Sendable {
     private let state = Mutex(State())
     private let eventLoop: any EventLoop
 
-    private init(configuration: LambdaEmulatorConfiguration) {
+    private init(configuration: LambdaEmulatorConfiguration, eventLoop: any EventLoop) {
         self.configuration = configuration
-        self.eventLoop = MultiThreadedEventLoopGroup.singleton.next()
+        self.eventLoop = eventLoop
     }
 
-    /// Binds a Runtime API on a free port and starts the bootstrap against it.
-    static func start(configuration: LambdaEmulatorConfiguration) async throws -> FunctionInstance {
-        let instance = FunctionInstance(configuration: configuration)
+    /// Binds a Runtime API on a free port and starts the bootstrap against it; the Runtime API's
+    /// connections and the invocations' timers run on `eventLoop`.
+    static func start(configuration: LambdaEmulatorConfiguration, eventLoop: any EventLoop) async throws -> FunctionInstance {
+        let instance = FunctionInstance(configuration: configuration, eventLoop: eventLoop)
         // The Runtime API's connections, the invocation timers and the hand-over of each event
-        // all run on the instance's one event loop: an invocation crosses threads once to start.
+        // all run on the emulator's event loop: a caller on that loop (`LambdaEmulator.taskExecutor`)
+        // crosses no thread at all; any other crosses once each way.
         let server = try await HTTPServer.start(
             host: "127.0.0.1", port: 0, maximumBodySize: LambdaEmulatorConfiguration.maximumPayloadSize,
             group: instance.eventLoop,
@@ -458,9 +460,7 @@ final class FunctionInstance: Sendable {
     /// `Root=1-<8 hex seconds>-<24 hex>;Parent=<16 hex>;Sampled=0`, an X-Ray trace header.
     static func traceId() -> String {
         let seconds = String(Int(Date().timeIntervalSince1970), radix: 16)
-        let random = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let parent = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        return "Root=1-\(seconds)-\(random.prefix(24));Parent=\(parent.prefix(16));Sampled=0"
+        return "Root=1-\(seconds)-\(RandomIdentifier.hex(24));Parent=\(RandomIdentifier.hex(16));Sampled=0"
     }
 }
 

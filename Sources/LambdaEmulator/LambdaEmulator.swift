@@ -2,6 +2,7 @@ import Foundation
 import LambdaRuntime
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import Synchronization
 
 /// The Runtime API version the emulator serves.
@@ -28,6 +29,8 @@ public final class LambdaEmulator: Sendable {
     public let configuration: LambdaEmulatorConfiguration
     private let pool: InstancePool
     private let listeners = Mutex<[HTTPServer]>([])
+    /// Every sandbox's Runtime API, timers and hand-overs run here.
+    let loopExecutor: EventLoopTaskExecutor
 
     /// Checks the configuration; no process starts before the first invocation.
     public init(configuration: LambdaEmulatorConfiguration) throws {
@@ -45,7 +48,15 @@ public final class LambdaEmulator: Sendable {
         resolved.bootstrap = URL(fileURLWithPath: path).standardizedFileURL.path
         self.configuration = resolved
         self.pool = InstancePool(capacity: configuration.concurrency)
+        self.loopExecutor = EventLoopTaskExecutor(MultiThreadedEventLoopGroup.singleton.next())
     }
+
+    /// The thread the emulator's sandboxes run on, as a task executor. A caller that invokes from
+    /// a task preferring it (`withTaskExecutorPreference(emulator.taskExecutor) { … }`) hands each
+    /// event to the runtime and takes each result without waking another thread; any other caller
+    /// crosses to that thread and back once per invocation. Keep work done there short: it shares
+    /// the thread with every sandbox's Runtime API.
+    public var taskExecutor: any TaskExecutor { loopExecutor }
 
     /// How many bootstrap processes exist right now.
     public var processCount: Int { pool.liveCount }
@@ -53,7 +64,7 @@ public final class LambdaEmulator: Sendable {
     /// Runs one invocation of `event` and returns how it ended. Never throws: every failure is a
     /// result. Waits for a free process when `concurrency` are busy.
     public func invoke(_ event: [UInt8], options: LambdaInvocationOptions = LambdaInvocationOptions()) async -> LambdaInvocationResult {
-        let id = UUID().uuidString.lowercased()
+        let id = RandomIdentifier.uuid()
         guard event.count <= LambdaEmulatorConfiguration.maximumPayloadSize else {
             return LambdaInvocationResult(requestId: id, status: .error, duration: .zero, error: .object([
                 "errorType": "RequestEntityTooLarge",
@@ -81,7 +92,7 @@ public final class LambdaEmulator: Sendable {
                 cold = false
             case .cold:
                 do {
-                    instance = try await FunctionInstance.start(configuration: configuration)
+                    instance = try await FunctionInstance.start(configuration: configuration, eventLoop: loopExecutor.eventLoop)
                 } catch {
                     pool.release(nil)
                     return LambdaInvocationResult(
@@ -146,8 +157,11 @@ public final class LambdaEmulator: Sendable {
     /// returns the port. See `invokeResponse(for:)` for the statuses.
     @discardableResult
     public func listen(host: String = "127.0.0.1", port: Int = 8080) async throws -> Int {
+        // On the sandboxes' thread: a request reaches the function and its answer goes back
+        // without a thread hop.
         let server = try await HTTPServer.start(
             host: host, port: port, maximumBodySize: LambdaEmulatorConfiguration.maximumPayloadSize,
+            group: loopExecutor.eventLoop,
             onRequest: { [weak self] request, responder in
                 guard let self else {
                     responder.send(.apiError(503, type: "ServiceException", message: "the emulator has stopped"))
@@ -186,12 +200,12 @@ public final class LambdaEmulator: Sendable {
         let event = request.body
         switch request.headers.first(name: "X-Amz-Invocation-Type") ?? "RequestResponse" {
         case "RequestResponse":
-            Task {
+            Task(executorPreference: loopExecutor) {
                 let result = await self.invoke(event, options: options)
                 responder.send(Self.invokeResponse(for: result))
             }
         case "Event":
-            Task { _ = await self.invoke(event, options: options) }
+            Task(executorPreference: loopExecutor) { _ = await self.invoke(event, options: options) }
             responder.send(ServerResponse(status: 202))
         case "DryRun":
             responder.send(ServerResponse(status: 204))

@@ -127,12 +127,18 @@ struct RuntimeFigures: Codable {
     var runs: Int
     var eventBytes: Int
     var roundTripsPerRun: Int
-    /// The goal's path: `LambdaEmulator.invoke` → `LambdaRuntime` (this binary) → back.
+    /// The goal's path: `LambdaEmulator.invoke` → `LambdaRuntime` (this binary) → back, the
+    /// caller's task on the emulator's executor (as `serve` and `emulate --listen` run).
     var noop: InvocationPath
+    /// The same, the caller's task on the global concurrency pool (a thread hop in and out).
+    var noopCallerOnPool: InvocationPath
     /// `LambdaEmulator.invoke` → a bare curl loop (this binary): the emulator's own cost.
     var bareUnderEmulator: InvocationPath
     /// `RuntimeLoop` in-process against a tiny fake Runtime API: the runtime's own cost.
     var runtimeAgainstTiny: InvocationPath
+    /// A bare loop of two `CurlConnection` requests against the same fake: the floor of any
+    /// libcurl runtime against a server that does nothing but answer.
+    var bareAgainstTiny: InvocationPath
     /// The no-op runtime's first invocation on a fresh emulator (the bench binary starting up).
     var noopFirstInvokeMilliseconds: Double
     /// `CurlConnection` GET against the tiny server: the runtime's own client.
@@ -197,7 +203,7 @@ enum RuntimeBench {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             say(String(decoding: try encoder.encode(figures), as: UTF8.self))
-            exit(figures.noop.failures + figures.bareUnderEmulator.failures + figures.runtimeAgainstTiny.failures == 0 && figures.bootstrap?.verified != false ? 0 : 1)
+            exit(figures.noop.failures + figures.noopCallerOnPool.failures + figures.bareUnderEmulator.failures + figures.runtimeAgainstTiny.failures + figures.bareAgainstTiny.failures == 0 && figures.bootstrap?.verified != false ? 0 : 1)
         } catch {
             say("FAILED: \(error)")
             exit(1)
@@ -248,8 +254,10 @@ enum RuntimeBench {
         _ = try await onThread { try raw.roundTrips(roundTripsPerRun / 4) }
 
         var noop = PathRecorder(name: "emulator + LambdaRuntime")
+        var noopFromPool = PathRecorder(name: "emulator + LambdaRuntime, caller on the pool")
         var bare = PathRecorder(name: "emulator + bare curl loop")
         var alone = PathRecorder(name: "LambdaRuntime + tiny fake Runtime API")
+        var bareAlone = PathRecorder(name: "bare curl loop + tiny fake Runtime API")
         var curlTimes: [Int64] = []
         var curlMedians: [Double] = []
         var curlCPU = 0.0
@@ -268,9 +276,11 @@ enum RuntimeBench {
             curlMedians.append(curlMedian)
 
             await noop.measure(runtimePid: runtimePid) { await invokeBatch(emulator, count: invocationsPerRun) }
+            await noopFromPool.measure(runtimePid: runtimePid) { await invokeBatch(emulator, count: invocationsPerRun, onLoop: false) }
             await bare.measure(runtimePid: barePid) { await invokeBatch(bareEmulator, count: invocationsPerRun) }
             try await alone.measure(runtimePid: nil) { try await fast.run(invocationsPerRun) }
-            say("   run \(index): emulator + LambdaRuntime \(noop.last); bare curl loop \(bare.last); LambdaRuntime alone \(alone.last)"
+            try await bareAlone.measure(runtimePid: nil) { try await fast.runBare(invocationsPerRun) }
+            say("   run \(index): emulator + LambdaRuntime \(noop.last) (caller on the pool \(noopFromPool.last)); bare curl loop \(bare.last); LambdaRuntime alone \(alone.last); bare curl loop alone \(bareAlone.last)"
                 + "; loopback round trip p50: curl \(fixed(curlMedian, 1)) µs, raw socket \(fixed(Latency(nanoseconds: rawRun).p50, 1)) µs")
         }
         await emulator.shutdown()
@@ -282,7 +292,9 @@ enum RuntimeBench {
         let roundTrips = Double(runs * roundTripsPerRun)
         var figures = RuntimeFigures(
             invocationsPerRun: invocationsPerRun, runs: runs, eventBytes: event.count, roundTripsPerRun: roundTripsPerRun,
-            noop: noopPath, bareUnderEmulator: bare.path(roundTrip: curlLatency.p50), runtimeAgainstTiny: alone.path(roundTrip: curlLatency.p50),
+            noop: noopPath, noopCallerOnPool: noopFromPool.path(roundTrip: curlLatency.p50),
+            bareUnderEmulator: bare.path(roundTrip: curlLatency.p50), runtimeAgainstTiny: alone.path(roundTrip: curlLatency.p50),
+            bareAgainstTiny: bareAlone.path(roundTrip: curlLatency.p50),
             noopFirstInvokeMilliseconds: rounded(firstInvoke, places: 2),
             curlRoundTripMicroseconds: curlLatency, curlRoundTripRunMedians: curlMedians,
             curlCPUMicrosecondsPerRoundTrip: rounded(curlCPU / roundTrips * 1e6, places: 1),
@@ -316,7 +328,18 @@ enum RuntimeBench {
     }
 
     /// `count` invocations one after another, each timed; runs off the main actor.
-    static func invokeBatch(_ emulator: LambdaEmulator, count: Int, event: [UInt8] = RuntimeBench.event, expect: (@Sendable (LambdaInvocationResult) -> Bool)? = nil) async -> Batch {
+    /// `onLoop`: the caller's task prefers the emulator's executor (no thread hop in or out);
+    /// otherwise it runs on the global concurrency pool.
+    static func invokeBatch(
+        _ emulator: LambdaEmulator, count: Int, event: [UInt8] = RuntimeBench.event, onLoop: Bool = true,
+        expect: (@Sendable (LambdaInvocationResult) -> Bool)? = nil
+    ) async -> Batch {
+        await withTaskExecutorPreference(onLoop ? emulator.taskExecutor : nil) {
+            await timedInvocations(emulator, count: count, event: event, expect: expect)
+        }
+    }
+
+    private static func timedInvocations(_ emulator: LambdaEmulator, count: Int, event: [UInt8], expect: (@Sendable (LambdaInvocationResult) -> Bool)?) async -> Batch {
         let clock = ContinuousClock()
         var times: [Int64] = []
         times.reserveCapacity(count)
@@ -529,6 +552,31 @@ final class FastRuntimeAPI: @unchecked Sendable {
     }
 
     func stop() { server.stop() }
+
+    /// `count` invocations by a bare loop of two `CurlConnection` requests (what
+    /// `NoopRuntime.bare` does) on a thread of its own; timed as `run`. The difference from `run`
+    /// is what `RuntimeLoop` adds to the two requests.
+    func runBare(_ count: Int) async throws -> RuntimeBench.Batch {
+        arrivals.withLock { $0.removeAll(keepingCapacity: true) }
+        wrong.withLock { $0 = 0 }
+        let base = "http://\(server.hostPort)/2018-06-01/runtime/invocation/"
+        let failed = await onThread { () -> Bool in
+            guard let connection = try? CurlConnection(caBundlePath: nil) else { return true }
+            let next = HTTPRequest(method: "GET", url: base + "next", timeouts: .none)
+            for _ in 0..<count {
+                guard let invocation = try? connection.perform(next), invocation.status == 200,
+                      let id = invocation.headers["Lambda-Runtime-Aws-Request-Id"],
+                      let posted = try? connection.perform(HTTPRequest(method: "POST", url: base + id + "/response", body: invocation.body, timeouts: .none)),
+                      (200..<300).contains(posted.status) else { return true }
+            }
+            return false
+        }
+        if failed { throw LocalServerBench.Failure(description: "the bare loop against the fake failed") }
+        let seen = arrivals.withLock { $0 }
+        let deltas = zip(seen.dropFirst(), seen).map { ($0 - $1).nanoseconds }
+        let elapsed = (seen.last ?? .now) - (seen.first ?? .now)
+        return RuntimeBench.Batch(elapsed: elapsed, nanoseconds: deltas, failures: wrong.withLock { $0 } + (count - seen.count))
+    }
 
     /// `count` invocations through a fresh `RuntimeLoop` (its own connection) on a thread of its
     /// own; timed between the first and the last `/response` arrival.

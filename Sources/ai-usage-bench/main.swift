@@ -439,8 +439,10 @@ if let runtime = runtimeFigures {
         ]
     }
     runtimeRows += pathRows(runtime.noop, goal: true)
+    runtimeRows += pathRows(runtime.noopCallerOnPool, goal: false)
     runtimeRows += pathRows(runtime.bareUnderEmulator, goal: false)
     runtimeRows += pathRows(runtime.runtimeAgainstTiny, goal: false)
+    runtimeRows += pathRows(runtime.bareAgainstTiny, goal: false)
     runtimeRows += [
         ["loopback round trip, CurlConnection p50", fixed(curl.p50, 1), "µs", "p99 \(fixed(curl.p99, 1)), mean \(fixed(curl.mean, 1)); run medians \(runtime.curlRoundTripRunMedians.map { fixed($0, 1) }.joined(separator: " / ")); CPU both ends \(fixed(runtime.curlCPUMicrosecondsPerRoundTrip, 1)) µs"],
         ["loopback round trip, raw socket p50", fixed(raw.p50, 1), "µs", "p99 \(fixed(raw.p99, 1)), mean \(fixed(raw.mean, 1)); CPU both ends \(fixed(runtime.rawCPUMicrosecondsPerRoundTrip, 1)) µs"],
@@ -607,4 +609,4 @@ if let json = try? encoder.encode(report) {
 }
 if let endToEnd, !endToEnd.verified { exit(1) }
 if decoder?.verified != true || decoder?.reportsIdentical != true || !handlerFigures.allSatisfy(\.verified) || !bootstrapMemory.allSatisfy(\.verified) || answersIdentical == false || replayRefusesUnroutable == false { exit(1) }
-if let runtime = runtimeFigures, runtime.noop.failures + runtime.bareUnderEmulator.failures + runtime.runtimeAgainstTiny.failures > 0 || runtime.bootstrap?.verified == false { exit(1) }
+if let runtime = runtimeFigures, runtime.noop.failures + runtime.noopCallerOnPool.failures + runtime.bareUnderEmulator.failures + runtime.runtimeAgainstTiny.failures + runtime.bareAgainstTiny.failures > 0 || runtime.bootstrap?.verified == false { exit(1) }

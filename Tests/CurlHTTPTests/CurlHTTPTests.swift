@@ -31,6 +31,18 @@ import Testing
         #expect(server.requests[1].body == Array("payload".utf8))
     }
 
+    @Test func headerValuesLoseTheirSurroundingSpacesAndTabsButKeepInnerOnes() async throws {
+        let server = try FaultResponder(script: [
+            .respond(status: 200, headers: ["X-Padded": "\t  padded \t value \t ", "X-Empty": " \t", "X-Colon": "a:b: c"], body: []),
+        ])
+        let endpoint = server.endpoint
+        let response = try await offPool { try CurlConnection().perform(HTTPRequest(url: endpoint + "/")) }
+        #expect(response.headers["x-padded"] == "padded \t value")
+        #expect(response.headers["X-EMPTY"] == "")
+        #expect(response.headers["x-colon"] == "a:b: c")
+        #expect(response.headers["content-length"] == "0")
+    }
+
     @Test func sendsItsHeadersExactlyAndNoExpectOrDefaults() async throws {
         let server = try FaultResponder(script: [.respond(status: 200, headers: [:], body: [])])
         let body = [UInt8](repeating: UInt8(ascii: "x"), count: 200_000)  // big enough that curl would normally send Expect

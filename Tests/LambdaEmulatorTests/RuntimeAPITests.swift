@@ -47,7 +47,28 @@ import Testing
             #expect(Set(pids).count == 1, "one warm process answers all three")
             #expect(Set(ids).count == 3)
             #expect(ids.allSatisfy { UUID(uuidString: $0) != nil && $0 == $0.lowercased() })
+            // Random (version 4) UUIDs, RFC 9562: the version digit is 4, the variant digit 8 to b.
+            #expect(ids.allSatisfy { $0.wholeMatch(of: /[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}/) != nil })
             #expect(emulator.processCount == 1)
+        }
+    }
+
+    @Test func aCallerOnTheEmulatorsExecutorRunsOnItsEventLoopThreadThroughEveryInvocation() async throws {
+        try await withEmulator("echo-bootstrap.sh") { emulator, _ in
+            let threads = await withTaskExecutorPreference(emulator.taskExecutor) { () -> [String] in
+                var names: [String] = []
+                for number in 1...3 {
+                    let result = await emulator.invoke(#"{"n":\#(number)}"#)
+                    #expect(result.status == .success)
+                    #expect(result.responseText.hasPrefix(#"{"event":{"n":\#(number)},"#))
+                    names.append(currentThreadName())
+                }
+                return names
+            }
+            // SwiftNIO names its event loop threads NIO-…; the global pool's are not.
+            #expect(threads.count == 3)
+            #expect(threads.allSatisfy { $0.hasPrefix("NIO-") }, "\(threads)")
+            #expect(Set(threads).count == 1, "one loop thread: \(threads)")
         }
     }
 
