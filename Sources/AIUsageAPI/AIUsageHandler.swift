@@ -312,7 +312,20 @@ public final class AIUsageHandler: Sendable {
             if outcome.aggregate.invalidItems > 0 {
                 log("left out \(outcome.aggregate.invalidItems) unreadable items: \(outcome.aggregate.invalidReasons.map(\.description).joined(separator: "; "))")
             }
-            let response = ProxyResponse.json(status: 200, outcome.aggregate.report(start: query.start, end: query.end, query: query.echo))
+            let response: ProxyResponse
+            switch query.format {
+            case .json:
+                response = .json(status: 200, outcome.aggregate.report(start: query.start, end: query.end, query: query.echo))
+            case .csv:
+                response = ProxyResponse(
+                    status: 200,
+                    headers: [
+                        .init("Content-Type", "text/csv; charset=utf-8"), .allowAnyOrigin,
+                        .init("Content-Disposition", "attachment; filename=\"\(UsageAggregate.csvFileName(start: query.start, end: query.end))\""),
+                    ],
+                    body: outcome.aggregate.csv
+                )
+            }
             if cacheable { cache.store(response, for: query.cacheKey) }
             return response
         } catch {

@@ -8,9 +8,15 @@ import Foundation
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Cost report for one job, batch, user or environment over a date range.",
+        abstract: "Cost report for the whole table, or for one job, batch, user or environment, over a date range.",
         discussion: """
-            Gives the totals (cost, tokens, calls, cost per call), the breakdowns by service, \
+            Without a scope, reports the whole table as GET /ai_usage does: the table form \
+            lists one row per day, service, model and operation (cost rounded to 4 places) under \
+            the totals; --format json prints the API's answer (by_day, by_service, by_model, \
+            by_operation); --format csv prints exactly the rows of GET /ai_usage?format=csv, with \
+            exact costs. --service, --model and --operation narrow it.
+
+            With a scope, gives the totals (cost, tokens, calls, cost per call), the breakdowns by service, \
             model, operation and day, the top models, and the first and last call; for a job or \
             a batch also its duration and how many of its calls failed. Sums are exact; the table \
             and JSON round costs half-even to 4 places (averages to 6), CSV gives exact costs.
@@ -27,6 +33,7 @@ struct ReportCommand: AsyncParsableCommand {
             AWS_*, AI_USAGE_INDEX_SHARDS, AI_USAGE_ROLLUPS and AI_USAGE_QUERY_CONCURRENCY.
 
             Examples:
+              ai-usage report --from 2026-11-01 --to 2026-11-30 --format csv --output november.csv
               ai-usage report --job-id nightly-ocr --from 2026-11-01 --to 2026-11-30
               ai-usage report --user-id alice --format csv --output alice.csv
             """
@@ -37,24 +44,44 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(name: .customLong("batch-id"), help: ArgumentHelp("Report on one batch.", valueName: "id")) var batchId: String?
     @Option(name: .customLong("user-id"), help: ArgumentHelp("Report on one user.", valueName: "id")) var userId: String?
     @Option(help: ArgumentHelp("Report on one environment (production, staging, cicd, …).", valueName: "name")) var environment: String?
+    @Option(help: ArgumentHelp("Only this service (whole-table report).", valueName: "name")) var service: String?
+    @Option(help: ArgumentHelp("Only this model (whole-table report).", valueName: "name")) var model: String?
+    @Option(help: ArgumentHelp("Only this operation (whole-table report).", valueName: "name")) var operation: String?
     @Option(help: ArgumentHelp("First day, YYYY-MM-DD (default: 30 days before --to).", valueName: "date")) var from: String?
     @Option(help: ArgumentHelp("Last day, YYYY-MM-DD (default: today, UTC).", valueName: "date")) var to: String?
     @Option(help: "Output form: table (aligned text), json (the API's answer) or csv (RFC 4180).") var format: OutputFormat = .table
     @Option(help: ArgumentHelp("Write the report to this file instead of standard output.", valueName: "file")) var output: String?
 
     func validate() throws {
-        _ = try query(today: UTCTimestamp.now().civilDate)
+        let today = UTCTimestamp.now().civilDate
+        if isWholeTable { _ = try wholeTableQuery(today: today) } else { _ = try query(today: today) }
+    }
+
+    /// No scope given: the report of `GET /ai_usage`.
+    var isWholeTable: Bool {
+        [jobId, batchId, userId, environment].allSatisfy { ($0 ?? "").isEmpty }
     }
 
     func run() async throws {
         try await reportingErrors {
             let today = UTCTimestamp.now().civilDate
-            let query = try query(today: today)
-            let report = try await ScopedReportFetcher(fetcher: try fetcher()).report(query, today: today)
-            let text = switch format {
-            case .table: report.table
-            case .json: report.json.serialized() + "\n"
-            case .csv: report.csv
+            let text: String
+            if isWholeTable {
+                let query = try wholeTableQuery(today: today)
+                let aggregate = try await fetcher().aggregate(query, today: today).aggregate
+                text = switch format {
+                case .table: Self.table(aggregate, query: query)
+                case .json: aggregate.report(start: query.start, end: query.end, query: query.echo).serialized() + "\n"
+                case .csv: aggregate.csv
+                }
+            } else {
+                let query = try query(today: today)
+                let report = try await ScopedReportFetcher(fetcher: try fetcher()).report(query, today: today)
+                text = switch format {
+                case .table: report.table
+                case .json: report.json.serialized() + "\n"
+                case .csv: report.csv
+                }
             }
             guard let output else {
                 FileHandle.standardOutput.write(Data(text.utf8))
@@ -68,6 +95,38 @@ struct ReportCommand: AsyncParsableCommand {
         }
     }
 
+    /// The whole-table question, as `GET /ai_usage` checks it: every level (the JSON form
+    /// shows them all), the filters given.
+    func wholeTableQuery(today: CivilDate) throws -> UsageQuery {
+        var parameters: [(name: String, values: [String])] = [("aggregation", ["day,service,model,operation"])]
+        for (name, value) in [("service", service), ("model", model), ("operation", operation), ("start_date", from), ("end_date", to)] {
+            if let value { parameters.append((name, [value])) }
+        }
+        do throws(UsageQuery.Invalid) {
+            return try UsageQuery.parse(parameters, today: today)
+        } catch {
+            throw ValidationError(Self.cliMessage(error.message))
+        }
+    }
+
+    /// The whole-table report as aligned text: the totals, then one row per CSV row.
+    static func table(_ aggregate: UsageAggregate, query: UsageQuery) -> String {
+        var lines = ["Usage of the whole table, \(query.start.text) .. \(query.end.text) (UTC)", ""]
+        lines.append("Total cost  \(aggregate.totalCost.rounded(scale: UsageAggregate.costScale).formatted(scale: UsageAggregate.costScale)) USD")
+        lines.append("Tokens      \(aggregate.totalTokens)")
+        lines.append("API calls   \(aggregate.totalAPICalls)")
+        if aggregate.unpricedCalls > 0 { lines.append("Unpriced    \(aggregate.unpricedCalls) calls (no price in the catalogue; see docs/pricing.md)") }
+        if aggregate.invalidItems > 0 { lines.append("Unreadable  \(aggregate.invalidItems) items (left out of every sum)") }
+        let rows = aggregate.csvRecords
+        guard !rows.isEmpty else { return (lines + ["", "No calls in this range."]).joined(separator: "\n") + "\n" }
+        var table: [[String]] = [["DATE", "SERVICE", "MODEL", "OPERATION", "COST_USD", "TOKENS", "CALLS"]]
+        for fields in rows {
+            let cost = ExactDecimal(fields[4]).map { $0.rounded(scale: UsageAggregate.costScale).formatted(scale: UsageAggregate.costScale) } ?? fields[4]
+            table.append(fields[0..<4].map { InputEcho.short($0, limit: 60) } + [cost, fields[5], fields[6]])
+        }
+        return (lines + ["", TextTable.render(table)]).joined(separator: "\n") + "\n"
+    }
+
     /// The validated question, with the API's rules; messages name the CLI's options.
     func query(today: CivilDate) throws -> ScopedReportQuery {
         let scopes: [(option: String, parameter: String, value: String?)] = [
@@ -77,8 +136,11 @@ struct ReportCommand: AsyncParsableCommand {
         let given = scopes.filter { !($0.value ?? "").isEmpty }
         guard given.count == 1, let scope = given.first else {
             let choices = "--job-id, --batch-id, --user-id or --environment"
-            if given.isEmpty { throw ValidationError("say what to report on: give one of \(choices)") }
             throw ValidationError("give one scope only (one of \(choices)); got \(given.map(\.option).joined(separator: " and "))")
+        }
+        let filters = [("--service", service), ("--model", model), ("--operation", operation)].filter { $0.1 != nil }.map(\.0)
+        guard filters.isEmpty else {
+            throw ValidationError("\(filters.joined(separator: " and ")) \(filters.count == 1 ? "narrows" : "narrow") the whole-table report only; drop \(filters.count == 1 ? "it" : "them") or \(scope.option)")
         }
         var parameters: [(name: String, values: [String])] = [(scope.parameter, [scope.value ?? ""])]
         if let from { parameters.append(("start_date", [from])) }

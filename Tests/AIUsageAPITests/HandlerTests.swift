@@ -185,7 +185,7 @@ final class LogLines: Sendable {
         ("bad-aggregation-unknown.json", 400, "unknown aggregation 'week'; valid: day, service, model, operation, hour"),
         ("bad-service-key-injection.json", 400, "service must match [a-z0-9_.:-]{1,64}, got 'openai#x'"),
         ("bad-filter-value.json", 400, "job_id must match [a-z0-9_.:-]{1,64}, got 'Job 42'"),
-        ("bad-unknown-parameter.json", 400, "unknown parameter 'servce'; valid: start_date, end_date, service, operation, model, job_id, batch_id, user_id, environment, aggregation"),
+        ("bad-unknown-parameter.json", 400, "unknown parameter 'servce'; valid: start_date, end_date, service, operation, model, job_id, batch_id, user_id, environment, aggregation, format"),
         ("bad-repeated-parameter.json", 400, "service is given 2 times; give it once"),
         ("bad-not-an-http-event.json", 400, "the event is not an HTTP event (it looks like an S3 notification)"),
         ("route-post-not-allowed.json", 405, "method POST is not allowed: use GET"),

@@ -66,7 +66,7 @@ import Testing
         ([("job_id", ["Job 42"])], "job_id must match [a-z0-9_.:-]{1,64}, got 'Job 42'"),
         ([("model", [String(repeating: "a", count: 65)])], "model must match [a-z0-9_.:-]{1,64}, got '\(String(repeating: "a", count: 65))'"),
         ([("operation", ["a\u{1}b"])], "operation must match [a-z0-9_.:-]{1,64}, got 'a?b'"),
-        ([("servce", ["openai"])], "unknown parameter 'servce'; valid: start_date, end_date, service, operation, model, job_id, batch_id, user_id, environment, aggregation"),
+        ([("servce", ["openai"])], "unknown parameter 'servce'; valid: start_date, end_date, service, operation, model, job_id, batch_id, user_id, environment, aggregation, format"),
         ([("service", ["openai", "anthropic"])], "service is given 2 times; give it once"),
         ([("service", ["openai"]), ("service", ["anthropic"])], "service is given 2 times; give it once"),
     ] as [([(String, [String])], String)])

@@ -4,6 +4,7 @@ import AIUsageTracker
 import AIUsageAPI
 import DynamoDB
 import Foundation
+import TestSupport
 import Testing
 
 /// `GET /ai_usage` end to end against the real server: golden answers for a table of known
@@ -79,6 +80,90 @@ import Testing
             ].joined()
             #expect(answer.body == expected)
         }
+    }
+
+    /// `format=csv`: the golden rows of the known table (one per day × service × model ×
+    /// operation, hours merged: r1 + r2 are 0.1 + 0.2 = 0.3, 60 + 40 + 200 = 300 tokens, 2 calls),
+    /// with exact costs that add up to the JSON total: 0.3 + 10.123456789 + 0.00005 + 0.00015 =
+    /// 10.423656789, which rounds half-even to the JSON answer's 10.4237.
+    @Test func csvGivesTheGoldenRowsAndItsCostsAddUpToTheJSONTotal() async throws {
+        try await withKnownTable { _, table in
+            let csv = try await askRaw(table, Self.range.merging(["format": "csv"]) { $1 })
+            #expect(csv.status == 200)
+            #expect(csv.headers["Content-Type"] == "text/csv; charset=utf-8")
+            #expect(csv.headers["Content-Disposition"] == #"attachment; filename="ai-usage-2026-11-02-2026-11-03.csv""#)
+            let golden = [
+                "date,service,model,operation,cost_usd,tokens,api_calls,unpriced_calls",
+                "2026-11-02,openai,gpt-4o,completion,0.3,300,2,0",
+                "2026-11-03,anthropic,claude-3-haiku-20240307,completion,10.123456789,50,2,0",
+                "2026-11-03,google_places,places_api,place_details,0.00005,0,3,0",
+                "2026-11-03,openai,text-embedding-3-small,embedding,0.00015,7,1,0",
+            ].map { $0 + "\r\n" }.joined()
+            #expect(csv.body == golden)
+
+            // Parse back: the cost column's exact sum, against the JSON total.
+            let rows = csv.body.split(separator: "\r\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+            var total = ExactDecimal.zero
+            for row in rows {
+                let cost = try #require(ExactDecimal(row[4]))
+                total = try #require(total.adding(cost))
+            }
+            #expect(total == ExactDecimal("10.423656789"))
+            let json = try await ask(table, Self.range)
+            let jsonTotal = try #require(json.json?["summary"]?["total_cost_usd"]?.numberText)
+            #expect(total.rounded(scale: UsageAggregate.costScale).description == jsonTotal)
+            #expect(rows.reduce(0) { $0 + Int($1[6])! } == json.json?["summary"]?["total_api_calls"]?.intValue)
+            #expect(rows.reduce(0) { $0 + Int($1[5])! } == json.json?["summary"]?["total_tokens"]?.intValue)
+
+            // An empty range has the header row only; a wrong format is a 400.
+            let empty = try await askRaw(table, ["start_date": "2026-10-01", "end_date": "2026-10-02", "format": "CSV"])
+            #expect(empty.body == "date,service,model,operation,cost_usd,tokens,api_calls,unpriced_calls\r\n")
+            let wrong = try await ask(table, ["format": "xml"])
+            #expect(wrong.status == 400)
+            #expect(wrong.json?["error"]?.stringValue == "format must be json or csv, got 'xml'")
+        }
+    }
+
+    /// `ai-usage report` without a scope: `--format csv` prints the API's CSV byte for byte, the
+    /// table its rows with costs rounded to 4 places, and a filter narrows both alike.
+    @Test func theReportCommandWithoutAScopeGivesTheSameRowsAsTheAPI() async throws {
+        try await withKnownTable { _, table in
+            let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ai-usage").path
+            let range = ["report", "--from", "2026-11-02", "--to", "2026-11-03", "--table", table]
+            let csv = try await ChildProcessRunner.runOffPool(executable, range + ["--format", "csv"])
+            #expect(csv.status == 0, "\(csv.stderr)")
+            #expect(csv.stdout == (try await askRaw(table, Self.range.merging(["format": "csv"]) { $1 })).body)
+
+            let openai = try await ChildProcessRunner.runOffPool(executable, range + ["--format", "csv", "--service", "openai"])
+            #expect(openai.stdout == (try await askRaw(table, Self.range.merging(["format": "csv", "service": "openai"]) { $1 })).body)
+            #expect(openai.stdout.split(separator: "\r\n").count == 3)
+
+            let text = try await ChildProcessRunner.runOffPool(executable, range)
+            #expect(text.status == 0, "\(text.stderr)")
+            #expect(text.stdout.hasPrefix("Usage of the whole table, 2026-11-02 .. 2026-11-03 (UTC)\n\nTotal cost  10.4237 USD\nTokens      357\nAPI calls   8\n"), "\(text.stdout)")
+            #expect(text.stdout.contains("2026-11-03  anthropic      claude-3-haiku-20240307  completion     10.1235   50      2\n"), "\(text.stdout)")
+
+            let json = try await ChildProcessRunner.runOffPool(executable, range + ["--format", "json"])
+            let answer = try JSONValue.parse(Array(json.stdout.utf8))
+            #expect(answer["summary"]?["total_cost_usd"]?.numberText == "10.4237")
+            #expect(answer["aggregations"]?["by_operation"]?["embedding"]?["api_calls"]?.intValue == 1)
+        }
+    }
+
+    /// The proxy response itself: status, headers (REST v1 `headers`), body.
+    func askRaw(_ table: String, _ parameters: [String: String]) async throws -> (status: Int, headers: [String: String], body: String) {
+        var environment = IntegrationEnvironment.environment
+        environment["DYNAMODB_TABLE_NAME"] = table
+        environment["AI_USAGE_CACHE_TTL_SECONDS"] = "0"
+        let handler = AIUsageHandler(environment: environment, today: { CivilDate(year: 2026, month: 12, day: 1) }, log: { _ in })
+        let members = parameters.sorted { $0.key < $1.key }.map { JSONValue.Member(key: $0.key, value: .string($0.value)) }
+        let event = JSONValue.object([.init(key: "queryStringParameters", value: .object(members))])
+        let result = try JSONValue.parse(await handler.handle(event.serializedBytes()))
+        var headers: [String: String] = [:]
+        if case .object(let members)? = result["headers"] {
+            for member in members { headers[member.key] = member.value.stringValue }
+        }
+        return (result["statusCode"]?.intValue ?? -1, headers, result["body"]?.stringValue ?? "")
     }
 
     /// Each filter, with the summary it must give (`user_id` matches the camelCase `userId` too).

@@ -236,9 +236,9 @@ import Testing
 
     @Test func theCommandSaysWhatIsWrong() async throws {
         _ = try IntegrationEnvironment.configuration()
-        let none = try await Self.run(["--table", "t"])
-        #expect(none.status != 0)
-        #expect(none.stderr.contains("say what to report on: give one of --job-id, --batch-id, --user-id or --environment"))
+        let filtered = try await Self.run(["--job-id", "a", "--service", "openai", "--table", "t"])
+        #expect(filtered.status != 0)
+        #expect(filtered.stderr.contains("--service narrows the whole-table report only; drop it or --job-id"), "\(filtered.stderr)")
         let two = try await Self.run(["--job-id", "a", "--user-id", "b", "--table", "t"])
         #expect(two.stderr.contains("give one scope only (one of --job-id, --batch-id, --user-id or --environment); got --job-id and --user-id"))
         let bad = try await Self.run(["--job-id", "Job 42", "--table", "t"])

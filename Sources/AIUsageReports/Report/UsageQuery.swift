@@ -19,6 +19,8 @@ public struct UsageQuery: Sendable, Hashable {
     public var jobIdPrefix: String?
     /// In the order asked for, without repeats; never empty.
     public var aggregation: [AggregationLevel]
+    /// The answer's form: the JSON report, or its cells as CSV (`UsageAggregate.csv`).
+    public var format: ReportFormat
 
     /// The longest range one request may cover, in days (inclusive of both ends).
     public static let maximumDays = 366
@@ -27,6 +29,7 @@ public struct UsageQuery: Sendable, Hashable {
     /// Every parameter name the API knows.
     public static let parameterNames = [
         "start_date", "end_date", "service", "operation", "model", "job_id", "batch_id", "user_id", "environment", "aggregation",
+        "format",
     ]
 
     public init(
@@ -40,7 +43,8 @@ public struct UsageQuery: Sendable, Hashable {
         userId: String? = nil,
         environment: String? = nil,
         jobIdPrefix: String? = nil,
-        aggregation: [AggregationLevel] = [.day]
+        aggregation: [AggregationLevel] = [.day],
+        format: ReportFormat = .json
     ) {
         self.start = start
         self.end = end
@@ -53,6 +57,7 @@ public struct UsageQuery: Sendable, Hashable {
         self.environment = environment
         self.jobIdPrefix = jobIdPrefix
         self.aggregation = aggregation.isEmpty ? [.day] : aggregation
+        self.format = format
     }
 
     /// A parameter the API refuses, with the message the 400 answer carries.
@@ -70,6 +75,7 @@ public struct UsageQuery: Sendable, Hashable {
     public static func parse(_ parameters: [(name: String, values: [String])], today: CivilDate) throws(Invalid) -> UsageQuery {
         var single: [String: String] = [:]
         var aggregationTexts: [String] = []
+        var formats: [String] = []
         for (name, values) in parameters {
             guard parameterNames.contains(name) else {
                 throw Invalid("unknown parameter '\(printable(name))'; valid: \(parameterNames.joined(separator: ", "))")
@@ -77,6 +83,10 @@ public struct UsageQuery: Sendable, Hashable {
             let given = values.filter { !$0.isEmpty }
             if name == "aggregation" {
                 aggregationTexts += given
+                continue
+            }
+            if name == "format" {
+                formats += given
                 continue
             }
             guard single[name] == nil, given.count <= 1 else {
@@ -114,7 +124,8 @@ public struct UsageQuery: Sendable, Hashable {
             batchId: try value("batch_id", single["batch_id"]),
             userId: try value("user_id", single["user_id"]),
             environment: try value("environment", single["environment"]),
-            aggregation: levels
+            aggregation: levels,
+            format: try ReportFormat.parse(formats)
         )
     }
 
@@ -161,7 +172,9 @@ public struct UsageQuery: Sendable, Hashable {
     }
 
     /// A stable text naming this query exactly (for caching answers).
-    public var cacheKey: String { echo.serialized() + (jobIdPrefix.map { "\u{1F}job_prefix=\($0)" } ?? "") }
+    public var cacheKey: String {
+        echo.serialized() + (jobIdPrefix.map { "\u{1F}job_prefix=\($0)" } ?? "") + (format == .json ? "" : "\u{1F}format=\(format.rawValue)")
+    }
 }
 
 extension StringProtocol {

@@ -7,12 +7,7 @@ import AIUsage
 /// 366-day limit, the same `[a-z0-9_.:-]{1,64}` values, the same messages).
 public struct ScopedReportQuery: Sendable, Hashable {
     /// The answer's form.
-    public enum Format: String, Sendable, Hashable, CaseIterable {
-        /// `application/json` (the default).
-        case json
-        /// `text/csv`, RFC 4180.
-        case csv
-    }
+    public typealias Format = ReportFormat
 
     public var scope: ReportScope
     public var start: CivilDate
@@ -58,16 +53,7 @@ public struct ScopedReportQuery: Sendable, Hashable {
             }
             forwarded.append((name, values))
         }
-        guard formats.count <= 1 else { throw UsageQuery.Invalid("format is given \(formats.count) times; give it once") }
-        let format: Format
-        if let text = formats.first {
-            guard let known = Format(rawValue: text.lowercased()) else {
-                throw UsageQuery.Invalid("format must be json or csv, got '\(InputEcho.short(text))'")
-            }
-            format = known
-        } else {
-            format = .json
-        }
+        let format = try ReportFormat.parse(formats)
         guard let kind = scopes.first else {
             throw UsageQuery.Invalid("give the report's scope: one of \(scopeChoices)")
         }
