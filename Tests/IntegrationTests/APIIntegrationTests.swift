@@ -52,15 +52,8 @@ import Testing
     }
 
     func ask(_ table: String, _ parameters: [String: String]) async throws -> (status: Int, body: String, json: JSONValue?) {
-        var environment = IntegrationEnvironment.environment
-        environment["DYNAMODB_TABLE_NAME"] = table
-        environment["AI_USAGE_CACHE_TTL_SECONDS"] = "0"
-        let handler = AIUsageHandler(environment: environment, today: { CivilDate(year: 2026, month: 12, day: 1) }, log: { _ in })
-        let members = parameters.sorted { $0.key < $1.key }.map { JSONValue.Member(key: $0.key, value: .string($0.value)) }
-        let event = JSONValue.object([.init(key: "queryStringParameters", value: .object(members))])
-        let result = try JSONValue.parse(await handler.handle(event.serializedBytes()))
-        let body = result["body"]?.stringValue ?? ""
-        return (result["statusCode"]?.intValue ?? -1, body, try? JSONValue.parse(body))
+        let answer = try await askRaw(table, parameters)
+        return (answer.status, answer.body, try? JSONValue.parse(answer.body))
     }
 
     static let range = ["start_date": "2026-11-02", "end_date": "2026-11-03"]
