@@ -78,18 +78,16 @@ final class FunctionInstance: Sendable {
     private let state = Mutex(State())
     private let eventLoop: any EventLoop
 
-    private init(configuration: LambdaEmulatorConfiguration, eventLoop: any EventLoop) {
+    private init(configuration: LambdaEmulatorConfiguration) {
         self.configuration = configuration
-        self.eventLoop = eventLoop
+        self.eventLoop = MultiThreadedEventLoopGroup.singleton.next()
     }
 
-    /// Binds a Runtime API on a free port and starts the bootstrap against it; the Runtime API's
-    /// connections and the invocations' timers run on `eventLoop`.
-    static func start(configuration: LambdaEmulatorConfiguration, eventLoop: any EventLoop) async throws -> FunctionInstance {
-        let instance = FunctionInstance(configuration: configuration, eventLoop: eventLoop)
+    /// Binds a Runtime API on a free port and starts the bootstrap against it.
+    static func start(configuration: LambdaEmulatorConfiguration) async throws -> FunctionInstance {
+        let instance = FunctionInstance(configuration: configuration)
         // The Runtime API's connections, the invocation timers and the hand-over of each event
-        // all run on the emulator's event loop: a caller on that loop (`LambdaEmulator.taskExecutor`)
-        // crosses no thread at all; any other crosses once each way.
+        // all run on the instance's one event loop: an invocation crosses threads once to start.
         let server = try await HTTPServer.start(
             host: "127.0.0.1", port: 0, maximumBodySize: LambdaEmulatorConfiguration.maximumPayloadSize,
             group: instance.eventLoop,

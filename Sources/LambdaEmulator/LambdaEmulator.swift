@@ -2,7 +2,6 @@ import Foundation
 import LambdaRuntime
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 import Synchronization
 
 /// The Runtime API version the emulator serves.
@@ -29,8 +28,6 @@ public final class LambdaEmulator: Sendable {
     public let configuration: LambdaEmulatorConfiguration
     private let pool: InstancePool
     private let listeners = Mutex<[HTTPServer]>([])
-    /// Every sandbox's Runtime API, timers and hand-overs run here.
-    let loopExecutor: EventLoopTaskExecutor
 
     /// Checks the configuration; no process starts before the first invocation.
     public init(configuration: LambdaEmulatorConfiguration) throws {
@@ -48,15 +45,7 @@ public final class LambdaEmulator: Sendable {
         resolved.bootstrap = URL(fileURLWithPath: path).standardizedFileURL.path
         self.configuration = resolved
         self.pool = InstancePool(capacity: configuration.concurrency)
-        self.loopExecutor = EventLoopTaskExecutor(MultiThreadedEventLoopGroup.singleton.next())
     }
-
-    /// The thread the emulator's sandboxes run on, as a task executor. A caller that invokes from
-    /// a task preferring it (`withTaskExecutorPreference(emulator.taskExecutor) { … }`) hands each
-    /// event to the runtime and takes each result without waking another thread; any other caller
-    /// crosses to that thread and back once per invocation. Keep work done there short: it shares
-    /// the thread with every sandbox's Runtime API.
-    public var taskExecutor: any TaskExecutor { loopExecutor }
 
     /// How many bootstrap processes exist right now.
     public var processCount: Int { pool.liveCount }
@@ -92,7 +81,7 @@ public final class LambdaEmulator: Sendable {
                 cold = false
             case .cold:
                 do {
-                    instance = try await FunctionInstance.start(configuration: configuration, eventLoop: loopExecutor.eventLoop)
+                    instance = try await FunctionInstance.start(configuration: configuration)
                 } catch {
                     pool.release(nil)
                     return LambdaInvocationResult(
@@ -157,11 +146,8 @@ public final class LambdaEmulator: Sendable {
     /// returns the port. See `invokeResponse(for:)` for the statuses.
     @discardableResult
     public func listen(host: String = "127.0.0.1", port: Int = 8080) async throws -> Int {
-        // On the sandboxes' thread: a request reaches the function and its answer goes back
-        // without a thread hop.
         let server = try await HTTPServer.start(
             host: host, port: port, maximumBodySize: LambdaEmulatorConfiguration.maximumPayloadSize,
-            group: loopExecutor.eventLoop,
             onRequest: { [weak self] request, responder in
                 guard let self else {
                     responder.send(.apiError(503, type: "ServiceException", message: "the emulator has stopped"))
@@ -200,12 +186,12 @@ public final class LambdaEmulator: Sendable {
         let event = request.body
         switch request.headers.first(name: "X-Amz-Invocation-Type") ?? "RequestResponse" {
         case "RequestResponse":
-            Task(executorPreference: loopExecutor) {
+            Task {
                 let result = await self.invoke(event, options: options)
                 responder.send(Self.invokeResponse(for: result))
             }
         case "Event":
-            Task(executorPreference: loopExecutor) { _ = await self.invoke(event, options: options) }
+            Task { _ = await self.invoke(event, options: options) }
             responder.send(ServerResponse(status: 202))
         case "DryRun":
             responder.send(ServerResponse(status: 204))

@@ -1,7 +1,6 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 import Synchronization
 
 /// A local HTTP API, like `sam local start-api` without Docker: each HTTP request on 127.0.0.1
@@ -83,15 +82,11 @@ public final class LocalAPIGateway: Sendable {
     private let invoke: @Sendable ([UInt8]) async -> Outcome
     private let log: @Sendable (String) -> Void
     private let server = Mutex<HTTPServer?>(nil)
-    /// In front of an emulator: its thread, where the gateway's connections and requests run too,
-    /// so that a request reaches the function and its answer comes back without a thread hop.
-    private let emulatorExecutor: EventLoopTaskExecutor?
 
     /// A gateway in front of an in-process handler.
     public init(handler: @escaping Handler, log: @escaping @Sendable (String) -> Void = LambdaEmulatorConfiguration.standardError) {
         self.invoke = { event in .result(await handler(event)) }
         self.log = log
-        self.emulatorExecutor = nil
     }
 
     /// A gateway in front of an emulated function: a result other than `success` is a 502.
@@ -101,22 +96,17 @@ public final class LocalAPIGateway: Sendable {
             return result.status == .success ? .result(result.response ?? []) : .failed(result.jsonLine)
         }
         self.log = log
-        self.emulatorExecutor = emulator.loopExecutor
     }
 
     /// Starts serving on `host:port` (`port` 0: a free one) and returns the port.
     @discardableResult
     public func start(host: String = "127.0.0.1", port: Int = 3000) async throws -> Int {
-        let executor = emulatorExecutor
-        let started = try await HTTPServer.start(
-            host: host, port: port, maximumBodySize: Self.maximumRequestSize,
-            group: executor?.eventLoop ?? MultiThreadedEventLoopGroup.singleton
-        ) { [weak self] request, responder in
+        let started = try await HTTPServer.start(host: host, port: port, maximumBodySize: Self.maximumRequestSize) { [weak self] request, responder in
             guard let self else {
                 responder.send(ServerResponse(status: 503))
                 return
             }
-            Task(executorPreference: executor) { await self.serve(request, responder) }
+            Task { await self.serve(request, responder) }
         }
         server.withLock { $0 = started }
         return started.port

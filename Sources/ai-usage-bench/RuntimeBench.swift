@@ -127,11 +127,8 @@ struct RuntimeFigures: Codable {
     var runs: Int
     var eventBytes: Int
     var roundTripsPerRun: Int
-    /// The goal's path: `LambdaEmulator.invoke` → `LambdaRuntime` (this binary) → back, the
-    /// caller's task on the emulator's executor (as `serve` and `emulate --listen` run).
+    /// The goal's path: `LambdaEmulator.invoke` → `LambdaRuntime` (this binary) → back.
     var noop: InvocationPath
-    /// The same, the caller's task on the global concurrency pool (a thread hop in and out).
-    var noopCallerOnPool: InvocationPath
     /// `LambdaEmulator.invoke` → a bare curl loop (this binary): the emulator's own cost.
     var bareUnderEmulator: InvocationPath
     /// `RuntimeLoop` in-process against a tiny fake Runtime API: the runtime's own cost.
@@ -203,7 +200,7 @@ enum RuntimeBench {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             say(String(decoding: try encoder.encode(figures), as: UTF8.self))
-            exit(figures.noop.failures + figures.noopCallerOnPool.failures + figures.bareUnderEmulator.failures + figures.runtimeAgainstTiny.failures + figures.bareAgainstTiny.failures == 0 && figures.bootstrap?.verified != false ? 0 : 1)
+            exit(figures.noop.failures + figures.bareUnderEmulator.failures + figures.runtimeAgainstTiny.failures + figures.bareAgainstTiny.failures == 0 && figures.bootstrap?.verified != false ? 0 : 1)
         } catch {
             say("FAILED: \(error)")
             exit(1)
@@ -254,7 +251,6 @@ enum RuntimeBench {
         _ = try await onThread { try raw.roundTrips(roundTripsPerRun / 4) }
 
         var noop = PathRecorder(name: "emulator + LambdaRuntime")
-        var noopFromPool = PathRecorder(name: "emulator + LambdaRuntime, caller on the pool")
         var bare = PathRecorder(name: "emulator + bare curl loop")
         var alone = PathRecorder(name: "LambdaRuntime + tiny fake Runtime API")
         var bareAlone = PathRecorder(name: "bare curl loop + tiny fake Runtime API")
@@ -276,11 +272,10 @@ enum RuntimeBench {
             curlMedians.append(curlMedian)
 
             await noop.measure(runtimePid: runtimePid) { await invokeBatch(emulator, count: invocationsPerRun) }
-            await noopFromPool.measure(runtimePid: runtimePid) { await invokeBatch(emulator, count: invocationsPerRun, onLoop: false) }
             await bare.measure(runtimePid: barePid) { await invokeBatch(bareEmulator, count: invocationsPerRun) }
             try await alone.measure(runtimePid: nil) { try await fast.run(invocationsPerRun) }
             try await bareAlone.measure(runtimePid: nil) { try await fast.runBare(invocationsPerRun) }
-            say("   run \(index): emulator + LambdaRuntime \(noop.last) (caller on the pool \(noopFromPool.last)); bare curl loop \(bare.last); LambdaRuntime alone \(alone.last); bare curl loop alone \(bareAlone.last)"
+            say("   run \(index): emulator + LambdaRuntime \(noop.last); bare curl loop \(bare.last); LambdaRuntime alone \(alone.last); bare curl loop alone \(bareAlone.last)"
                 + "; loopback round trip p50: curl \(fixed(curlMedian, 1)) µs, raw socket \(fixed(Latency(nanoseconds: rawRun).p50, 1)) µs")
         }
         await emulator.shutdown()
@@ -292,7 +287,7 @@ enum RuntimeBench {
         let roundTrips = Double(runs * roundTripsPerRun)
         var figures = RuntimeFigures(
             invocationsPerRun: invocationsPerRun, runs: runs, eventBytes: event.count, roundTripsPerRun: roundTripsPerRun,
-            noop: noopPath, noopCallerOnPool: noopFromPool.path(roundTrip: curlLatency.p50),
+            noop: noopPath,
             bareUnderEmulator: bare.path(roundTrip: curlLatency.p50), runtimeAgainstTiny: alone.path(roundTrip: curlLatency.p50),
             bareAgainstTiny: bareAlone.path(roundTrip: curlLatency.p50),
             noopFirstInvokeMilliseconds: rounded(firstInvoke, places: 2),
@@ -328,18 +323,7 @@ enum RuntimeBench {
     }
 
     /// `count` invocations one after another, each timed; runs off the main actor.
-    /// `onLoop`: the caller's task prefers the emulator's executor (no thread hop in or out);
-    /// otherwise it runs on the global concurrency pool.
-    static func invokeBatch(
-        _ emulator: LambdaEmulator, count: Int, event: [UInt8] = RuntimeBench.event, onLoop: Bool = true,
-        expect: (@Sendable (LambdaInvocationResult) -> Bool)? = nil
-    ) async -> Batch {
-        await withTaskExecutorPreference(onLoop ? emulator.taskExecutor : nil) {
-            await timedInvocations(emulator, count: count, event: event, expect: expect)
-        }
-    }
-
-    private static func timedInvocations(_ emulator: LambdaEmulator, count: Int, event: [UInt8], expect: (@Sendable (LambdaInvocationResult) -> Bool)?) async -> Batch {
+    static func invokeBatch(_ emulator: LambdaEmulator, count: Int, event: [UInt8] = RuntimeBench.event, expect: (@Sendable (LambdaInvocationResult) -> Bool)? = nil) async -> Batch {
         let clock = ContinuousClock()
         var times: [Int64] = []
         times.reserveCapacity(count)

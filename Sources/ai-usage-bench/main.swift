@@ -439,7 +439,6 @@ if let runtime = runtimeFigures {
         ]
     }
     runtimeRows += pathRows(runtime.noop, goal: true)
-    runtimeRows += pathRows(runtime.noopCallerOnPool, goal: false)
     runtimeRows += pathRows(runtime.bareUnderEmulator, goal: false)
     runtimeRows += pathRows(runtime.runtimeAgainstTiny, goal: false)
     runtimeRows += pathRows(runtime.bareAgainstTiny, goal: false)
@@ -609,4 +608,4 @@ if let json = try? encoder.encode(report) {
 }
 if let endToEnd, !endToEnd.verified { exit(1) }
 if decoder?.verified != true || decoder?.reportsIdentical != true || !handlerFigures.allSatisfy(\.verified) || !bootstrapMemory.allSatisfy(\.verified) || answersIdentical == false || replayRefusesUnroutable == false { exit(1) }
-if let runtime = runtimeFigures, runtime.noop.failures + runtime.noopCallerOnPool.failures + runtime.bareUnderEmulator.failures + runtime.runtimeAgainstTiny.failures + runtime.bareAgainstTiny.failures > 0 || runtime.bootstrap?.verified == false { exit(1) }
+if let runtime = runtimeFigures, runtime.noop.failures + runtime.bareUnderEmulator.failures + runtime.runtimeAgainstTiny.failures + runtime.bareAgainstTiny.failures > 0 || runtime.bootstrap?.verified == false { exit(1) }

@@ -109,18 +109,6 @@ func json(_ text: String) throws -> [String: Any] {
     try json(Array(text.utf8))
 }
 
-/// The calling thread's name, from /proc/thread-self/comm (read with open/read: no Foundation
-/// call that might hop threads).
-func currentThreadName() -> String {
-    let fd = open("/proc/thread-self/comm", O_RDONLY)
-    guard fd >= 0 else { return "" }
-    defer { close(fd) }
-    var buffer = [UInt8](repeating: 0, count: 64)
-    let count = read(fd, &buffer, buffer.count)
-    guard count > 0 else { return "" }
-    return String(decoding: buffer[0..<count], as: UTF8.self).trimmingCharacters(in: .newlines)
-}
-
 /// Whether a process (or, with a negative id, a process group) still exists.
 func exists(_ pid: Int32) -> Bool {
     kill(pid, 0) == 0 || errno == EPERM

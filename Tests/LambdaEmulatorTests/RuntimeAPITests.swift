@@ -53,25 +53,6 @@ import Testing
         }
     }
 
-    @Test func aCallerOnTheEmulatorsExecutorRunsOnItsEventLoopThreadThroughEveryInvocation() async throws {
-        try await withEmulator("echo-bootstrap.sh") { emulator, _ in
-            let threads = await withTaskExecutorPreference(emulator.taskExecutor) { () -> [String] in
-                var names: [String] = []
-                for number in 1...3 {
-                    let result = await emulator.invoke(#"{"n":\#(number)}"#)
-                    #expect(result.status == .success)
-                    #expect(result.responseText.hasPrefix(#"{"event":{"n":\#(number)},"#))
-                    names.append(currentThreadName())
-                }
-                return names
-            }
-            // SwiftNIO names its event loop threads NIO-…; the global pool's are not.
-            #expect(threads.count == 3)
-            #expect(threads.allSatisfy { $0.hasPrefix("NIO-") }, "\(threads)")
-            #expect(Set(threads).count == 1, "one loop thread: \(threads)")
-        }
-    }
-
     @Test func anErrorPostedToErrorIsAnErrorResultAndTheNextEventWorks() async throws {
         try await withEmulator("error-bootstrap.sh") { emulator, _ in
             let failed = await emulator.invoke(#"{"fail":true}"#)
