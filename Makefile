@@ -46,9 +46,10 @@ run: build ## Start a local DynamoDB-compatible server (unless one is configured
 
 # Everything the suites print goes to .build/test-output.log too, which must hold no secret
 # (scripts/check-no-secrets: the credentials of the run, the ones tests plant, any signature).
-test: build ## Unit tests, then integration tests against a local DynamoDB-compatible server; then no secret in their output
+test: build ## Unit and integration tests against a local DynamoDB-compatible server, the dashboard in headless Chromium; then no secret in their output
 	@scripts/with-local-dynamodb bash -c 'set -o pipefail; \
 	  $(SWIFT) test -c $(CONFIG) --skip-build 2>&1 | tee .build/test-output.log; status=$$?; \
+	  python3 tests/browser/dashboard_test.py --ai-usage $(AI_USAGE) --screenshots build/screenshots 2>&1 | tee -a .build/test-output.log || status=1; \
 	  scripts/check-no-secrets .build/test-output.log || status=1; exit $$status'
 
 test-unit: deps ## Only the tests that need no server

@@ -63,7 +63,7 @@ let package = Package(
             dependencies: ["AIUsageReports", "AIUsage", "DynamoDB", "CurlHTTP", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
-        .target(name: "AIUsageAPI", dependencies: ["AIUsageBudgets", "AIUsageReports", "AIUsage", "DynamoDB", "CurlHTTP"], swiftSettings: strict),
+        .target(name: "AIUsageAPI", dependencies: ["AIUsageBudgets", "AIUsageReports", "AIUsage", "DynamoDB", "CurlHTTP", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         .target(name: "LambdaRuntime", dependencies: ["CurlHTTP"], swiftSettings: strict),
         // The Lambda entry point: no SwiftNIO, no ArgumentParser, no full Foundation.
         .target(name: "CMallocTuning"),

@@ -277,7 +277,7 @@ public final class AIUsageHandler: Sendable {
         if let match = Route.all.first(where: { $0.matches(path: request.path) }) {
             endpoint = match
         } else {
-            return .error(status: 404, message: "no route for \(InputEcho.short(request.path)): the API answers GET /ai_usage, /ai_usage/report, /ai_usage/trends and /ai_usage/budgets")
+            return .error(status: 404, message: "no route for \(InputEcho.short(request.path)): the API answers GET /ai_usage, /ai_usage/report, /ai_usage/trends, /ai_usage/budgets and /ai_usage/dashboard")
         }
         switch request.method {
         case "GET": break
@@ -286,6 +286,7 @@ public final class AIUsageHandler: Sendable {
             return .error(status: 405, message: "method \(InputEcho.short(request.method)) is not allowed: use GET", extraHeaders: [.init("Allow", "GET, OPTIONS")] + ProxyResponse.corsPreflightHeaders)
         }
         switch endpoint {
+        case .dashboard: return DashboardPage.response
         case .report: return await scopedReport(request, requestId: requestId)
         case .trends: return await trends(request, requestId: requestId)
         case .budgets: return await budgets(request, requestId: requestId)

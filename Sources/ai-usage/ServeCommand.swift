@@ -6,7 +6,7 @@ import LambdaEmulator
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve GET /ai_usage over HTTP on 127.0.0.1, like 'sam local start-api' without Docker.",
+        abstract: "Serve the API and its dashboard over HTTP on 127.0.0.1, like 'sam local start-api' without Docker.",
         discussion: """
             Each request becomes an API Gateway HTTP API (payload 2.0) event; the handler's proxy \
             response becomes the HTTP answer. By default the handler runs in this process, with \
@@ -17,6 +17,7 @@ struct ServeCommand: AsyncParsableCommand {
             standard error. Runs until SIGINT or SIGTERM.
 
               curl 'http://127.0.0.1:3000/ai_usage?aggregation=day,service'
+              open http://127.0.0.1:3000/ai_usage/dashboard in a browser (docs/dashboard.md)
             """
     )
 

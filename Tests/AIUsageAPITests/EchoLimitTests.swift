@@ -29,7 +29,7 @@ import Testing
         let answer = try await body(httpV2(path: path))
         #expect(answer.status == 404)
         // 80 characters of the path: "/" and 79 "a", then the ellipsis.
-        let expected = #"{"error":"no route for /"# + String(repeating: "a", count: 79) + #"…: the API answers GET /ai_usage, /ai_usage/report, /ai_usage/trends and /ai_usage/budgets","statusCode":404}"#
+        let expected = #"{"error":"no route for /"# + String(repeating: "a", count: 79) + #"…: the API answers GET /ai_usage, /ai_usage/report, /ai_usage/trends, /ai_usage/budgets and /ai_usage/dashboard","statusCode":404}"#
         #expect(answer.body == expected)
     }
 

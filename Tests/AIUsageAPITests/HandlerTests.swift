@@ -189,7 +189,7 @@ final class LogLines: Sendable {
         ("bad-repeated-parameter.json", 400, "service is given 2 times; give it once"),
         ("bad-not-an-http-event.json", 400, "the event is not an HTTP event (it looks like an S3 notification)"),
         ("route-post-not-allowed.json", 405, "method POST is not allowed: use GET"),
-        ("route-unknown-path.json", 404, "no route for /ai_usage_export: the API answers GET /ai_usage, /ai_usage/report, /ai_usage/trends and /ai_usage/budgets"),
+        ("route-unknown-path.json", 404, "no route for /ai_usage_export: the API answers GET /ai_usage, /ai_usage/report, /ai_usage/trends, /ai_usage/budgets and /ai_usage/dashboard"),
     ])
     func recordedRefusals(_ file: String, _ status: Int, _ message: String) async throws {
         let server = try FaultResponder(script: [])

@@ -28,8 +28,10 @@ public struct Route: Sendable, Hashable {
     public static let trends = Route("/ai_usage/trends")
     /// `GET /ai_usage/budgets`: the budgets and where each subject stands.
     public static let budgets = Route("/ai_usage/budgets")
+    /// `GET /ai_usage/dashboard`: the HTML page.
+    public static let dashboard = Route("/ai_usage/dashboard")
     /// Every route, the longest first (so `/ai_usage/report` is never taken for `/ai_usage`).
-    public static let all = [report, trends, budgets, aiUsage]
+    public static let all = [dashboard, report, trends, budgets, aiUsage]
 
     /// Whether a request for `path` is for this route: `path` is the route, or ends with `/` and
     /// the route's segments, optionally followed by one `/`.
