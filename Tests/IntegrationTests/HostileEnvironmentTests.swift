@@ -53,12 +53,15 @@ import Testing
         (["AI_USAGE_ALERT_MAX_ATTEMPTS": String(repeating: "9", count: 100)], "AI_USAGE_ALERT_MAX_ATTEMPTS"),
     ]
 
-    @Test(arguments: initErrors)
+    // Serialized, with a generous timeout: 31 debug bootstraps started at once, during the whole
+    // parallel suite on 2 cores, once took over 20 s to print their first line (the timer itself
+    // fired 7 s late), and every case timed out.
+    @Test(.serialized, arguments: initErrors)
     func theBootstrapReportsAnInitErrorNamingTheVariable(_ changes: [String: String], _ variable: String) async throws {
         var environment = Self.sane
         environment.merge(changes) { $1 }
         let emulator = try LambdaEmulator(configuration: LambdaEmulatorConfiguration(
-            bootstrap: Self.binDirectory.appendingPathComponent("bootstrap").path, timeout: .seconds(20),
+            bootstrap: Self.binDirectory.appendingPathComponent("bootstrap").path, timeout: .seconds(60),
             environment: environment, functionOutput: { _ in }
         ))
         let result = await emulator.invoke(Array(#"{"queryStringParameters":{}}"#.utf8))
