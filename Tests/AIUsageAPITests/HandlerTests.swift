@@ -182,7 +182,7 @@ final class LogLines: Sendable {
         ("bad-date-impossible.json", 400, "end_date must be a real date as YYYY-MM-DD, got '2026-02-30'"),
         ("bad-start-after-end.json", 400, "start_date 2026-11-30 is after end_date 2026-11-01"),
         ("bad-range-over-366-days.json", 400, "the range 2025-01-01..2026-06-01 is 517 days; at most 366 are allowed"),
-        ("bad-aggregation-unknown.json", 400, "unknown aggregation 'week'; valid: day, service, model, operation, hour"),
+        ("bad-aggregation-unknown.json", 400, "unknown aggregation 'week'; valid: day, service, model, operation, hour, user, job"),
         ("bad-service-key-injection.json", 400, "service must match [a-z0-9_.:-]{1,64}, got 'openai#x'"),
         ("bad-filter-value.json", 400, "job_id must match [a-z0-9_.:-]{1,64}, got 'Job 42'"),
         ("bad-unknown-parameter.json", 400, "unknown parameter 'servce'; valid: start_date, end_date, service, operation, model, job_id, batch_id, user_id, environment, aggregation, format"),

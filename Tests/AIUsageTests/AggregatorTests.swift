@@ -238,8 +238,8 @@ extension AggregatorTests {
         }
 
         @Test func aggregationLevelOrderAndKeys() {
-            #expect(AggregationLevel.allCases.map(\.rawValue) == ["day", "service", "model", "operation", "hour"])
-            #expect(AggregationLevel.allCases.map(\.reportKey) == ["by_day", "by_service", "by_model", "by_operation", "by_hour"])
+            #expect(AggregationLevel.allCases.map(\.rawValue) == ["day", "service", "model", "operation", "hour", "user", "job"])
+            #expect(AggregationLevel.allCases.map(\.reportKey) == ["by_day", "by_service", "by_model", "by_operation", "by_hour", "by_user", "by_job"])
             #expect(AggregationLevel.deduplicated([.model, .day, .model, .hour, .day]) == [.model, .day, .hour])
         }
     }

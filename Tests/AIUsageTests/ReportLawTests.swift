@@ -14,6 +14,8 @@ private struct Generated {
     var calls: Int
     var service: String
     var hour: String
+    var user: String
+    var job: String
 }
 
 private let unitsPerDollar: Int128 = 1_000_000_000_000
@@ -34,6 +36,20 @@ private func generateItem(using random: inout SplitMix64) -> Generated {
     if let service { item["service"] = .s(service) }
     if let model = ["gpt-4", "gpt-4o-mini", "claude-3-opus", "places_api", nil].pick(using: &random) { item["model"] = .s(model) }
     if let operation = ["completion", "embedding", "place_lookup", nil].pick(using: &random) { item["operation"] = .s(operation) }
+
+    // The user and the job, under either generation's name (snake first when both are there).
+    var user = "unknown"
+    if let name = ["alice", "bob", "", nil].pick(using: &random) {
+        item[snake("user_id", "userId")] = .s(name)
+        if !name.isEmpty { user = name }
+    }
+    var job = "unknown"
+    switch Int.random(in: 0..<4, using: &random) {
+    case 0: item["job_id"] = .s("job-1"); job = "job-1"
+    case 1: item["jobId"] = .s("job-2"); job = "job-2"
+    case 2: item["job_id"] = .s("job-3"); item["jobId"] = .s("job-4"); job = "job-3"
+    default: break
+    }
 
     let day = Int.random(in: 1...9, using: &random)
     let hourNumber = Int.random(in: 0...23, using: &random)
@@ -102,11 +118,11 @@ private func generateItem(using random: inout SplitMix64) -> Generated {
     }
     return Generated(
         item: item, valid: valid, costUnits: costUnits, tokens: tokens, calls: calls,
-        service: service.flatMap { $0.isEmpty ? nil : $0 } ?? "unknown", hour: hour
+        service: service.flatMap { $0.isEmpty ? nil : $0 } ?? "unknown", hour: hour, user: user, job: job
     )
 }
 
-private let allLevels: [AggregationLevel] = [.day, .service, .model, .operation, .hour]
+private let allLevels: [AggregationLevel] = [.day, .service, .model, .operation, .hour, .user, .job]
 private let start = CivilDate(year: 2024, month: 1, day: 1)
 private let end = CivilDate(year: 2024, month: 1, day: 9)
 
@@ -144,7 +160,13 @@ private let tables: [[Generated]] = (0..<200).map { seed in
         // Two levels against group sums computed by the test itself.
         var byService: [String: (Int128, Int)] = [:]
         var byHour: [String: (Int128, Int)] = [:]
+        var byUser: [String: (Int128, Int)] = [:]
+        var byJob: [String: (Int128, Int)] = [:]
         for generated in valid {
+            byUser[generated.user, default: (0, 0)].0 += generated.costUnits
+            byUser[generated.user, default: (0, 0)].1 += generated.calls
+            byJob[generated.job, default: (0, 0)].0 += generated.costUnits
+            byJob[generated.job, default: (0, 0)].1 += generated.calls
             byService[generated.service, default: (0, 0)].0 += generated.costUnits
             byService[generated.service, default: (0, 0)].1 += generated.calls
             byHour[generated.hour, default: (0, 0)].0 += generated.costUnits
@@ -158,6 +180,10 @@ private let tables: [[Generated]] = (0..<200).map { seed in
         let hours = all.groups(.hour).map { ExpectedGroup(key: $0.key, cost: $0.cost, calls: $0.apiCalls) }
         #expect(services == reference(byService))
         #expect(hours == reference(byHour))
+        let users = all.groups(.user).map { ExpectedGroup(key: $0.key, cost: $0.cost, calls: $0.apiCalls) }
+        let jobs = all.groups(.job).map { ExpectedGroup(key: $0.key, cost: $0.cost, calls: $0.apiCalls) }
+        #expect(users == reference(byUser))
+        #expect(jobs == reference(byJob))
     }
 
     @Test(arguments: 0..<tables.count)
@@ -213,7 +239,7 @@ private let tables: [[Generated]] = (0..<200).map { seed in
 
         // Merging empty aggregates changes nothing.
         var withEmpty = aggregate(items)
-        withEmpty.merge(UsageAggregate(levels: [.hour, .operation, .model, .service, .day]))
+        withEmpty.merge(UsageAggregate(levels: [.job, .user, .hour, .operation, .model, .service, .day]))
         #expect(text(withEmpty) == expected)
     }
 
@@ -236,6 +262,8 @@ private let tables: [[Generated]] = (0..<200).map { seed in
         #expect(items.filter { $0.hour == "unknown" }.count > 1000)
         #expect(items.filter { $0.item["costUSD"] != nil }.count > 1000)
         #expect(items.filter { $0.item["cost_usd"] != nil }.count > 1000)
+        #expect(items.filter { $0.item["userId"] != nil }.count > 1000)
+        #expect(items.filter { $0.item["job_id"] != nil && $0.item["jobId"] != nil }.count > 1000)
     }
 }
 

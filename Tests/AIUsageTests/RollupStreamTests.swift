@@ -990,7 +990,9 @@ private let undocumentedStricterEdits: [RollupStreamEdit] = [
 
         var queries = RollupLawTests.queries.filter { RollupGroup.canAnswer($0) }
         let (start, end) = (RollupLawTests.firstDay, RollupLawTests.today)
-        for level in AggregationLevel.allCases { queries.append(UsageQuery(start: start, end: end, aggregation: [level])) }
+        // Every level rollups answer (not `job`: `RollupGroup.canAnswer` sends it to raw items).
+        for level in AggregationLevel.allCases where level != .job { queries.append(UsageQuery(start: start, end: end, aggregation: [level])) }
+        #expect(!RollupGroup.canAnswer(UsageQuery(start: start, end: end, aggregation: [.job])))
         queries += [
             UsageQuery(start: start, end: end, userId: "bob", aggregation: allLevels),
             UsageQuery(start: start, end: end, environment: "staging", aggregation: [.service, .day]),
@@ -1158,10 +1160,12 @@ extension RollupGroup {
         let service = aggregate.nameId(key.service)
         let model = aggregate.nameId(key.model)
         let operation = aggregate.nameId(key.operation)
+        // The fine groups keep the user (snake first, as a raw item is read); summaries do not.
+        let user = aggregate.keepsUsers ? aggregate.nameId(key.userId ?? key.userIdCamel) : NameTable.unknown
         for hour in hours.keys.sorted() {
             let sums = hours[hour]!
             aggregate.add(
-                UsageAggregate.CellKey(date: date, hour: hour, service: service, model: model, operation: operation),
+                UsageAggregate.CellKey(date: date, hour: hour, service: service, model: model, operation: operation, user: user),
                 cost: sums.cost, tokens: sums.tokens, calls: sums.calls, items: sums.items, unpriced: sums.unpriced
             )
         }

@@ -12,7 +12,7 @@ import TestSupport
 // few hand-computed expectations (`pinnedTraps`, `everyOrderOfSixAttributes`) follow the rules
 // table in UsageRow.swift, so the reference is checked too.
 
-private let allLevels: [AggregationLevel] = [.day, .service, .model, .operation, .hour]
+private let allLevels: [AggregationLevel] = [.day, .service, .model, .operation, .hour, .user, .job]
 private let start = CivilDate(year: 2024, month: 1, day: 1)
 private let end = CivilDate(year: 2024, month: 1, day: 9)
 
@@ -149,7 +149,18 @@ private func generateItem(_ random: inout SplitMix64, wideCosts: Bool) -> Item {
     if random.chance(20) { item["error"] = .bool(random.chance(50)) }
     if random.chance(10) { item["sizes"] = .ns(["1", "2.5"]) }
     if random.chance(10) { item["chunks"] = .bs([[1], [2, 3]]) }
-    if random.chance(20) { item[legacy ? "userId" : "user_id"] = .s("u-1") }
+    // The user and the job (`by_user`, `by_job`): either generation; both, where snake wins; an
+    // empty or NULL snake, where camel is used; a value that is not an S, which is no value.
+    for (snake, camel, prefix) in [("user_id", "userId", "u"), ("job_id", "jobId", "j")] {
+        switch Int.random(in: 0..<10, using: &random) {
+        case 0, 1: item[legacy ? camel : snake] = .s(random.pick(["\(prefix)-1", "\(prefix)-2", "ü-\(prefix)"]))
+        case 2: item[snake] = .s("\(prefix)-1"); item[camel] = .s("\(prefix)-2")
+        case 3: item[snake] = .s(""); item[camel] = .s("\(prefix)-2")
+        case 4: item[snake] = .null; item[camel] = .s("\(prefix)-1")
+        case 5: item[snake] = .n("7")
+        default: break
+        }
+    }
     if random.chance(10) { item["environment"] = .null }
 
     // Timestamp: with a zone (the tracker), without one (legacy), or unreadable.

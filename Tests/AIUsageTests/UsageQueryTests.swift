@@ -61,7 +61,7 @@ import Testing
         ([("end_date", ["2026-2-3"])], "end_date must be a real date as YYYY-MM-DD, got '2026-2-3'"),
         ([("start_date", ["2026-11-30"]), ("end_date", ["2026-11-01"])], "start_date 2026-11-30 is after end_date 2026-11-01"),
         ([("start_date", ["2025-01-01"]), ("end_date", ["2026-06-01"])], "the range 2025-01-01..2026-06-01 is 517 days; at most 366 are allowed"),
-        ([("aggregation", ["day,week"])], "unknown aggregation 'week'; valid: day, service, model, operation, hour"),
+        ([("aggregation", ["day,week"])], "unknown aggregation 'week'; valid: day, service, model, operation, hour, user, job"),
         ([("service", ["openai#x"])], "service must match [a-z0-9_.:-]{1,64}, got 'openai#x'"),
         ([("job_id", ["Job 42"])], "job_id must match [a-z0-9_.:-]{1,64}, got 'Job 42'"),
         ([("model", [String(repeating: "a", count: 65)])], "model must match [a-z0-9_.:-]{1,64}, got '\(String(repeating: "a", count: 65))'"),

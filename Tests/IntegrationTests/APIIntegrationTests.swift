@@ -75,6 +75,34 @@ import Testing
         }
     }
 
+    /// `aggregation=user,job`, read raw (jobs are not rollup dimensions) with the user and job
+    /// ids projected. u1 made r3 (camelCase `userId`: 10.123456789, 50 tokens, 2 calls) and r5
+    /// (0.00015, 7 tokens): 10.123606789 → 10.1236, 57 tokens, 3 calls, 10.123606789 / 3 =
+    /// 3.3745355963… → 3.374536. The rest have no user: r1 + r2 + r4 = 0.3 + 0.00005 = 0.30005,
+    /// a tie that rounds half-even to 0.3, 300 tokens, 5 calls, 0.06001 a call. j1 ran r1 and
+    /// r2: 0.3, 300 tokens, 2 calls, 0.15 a call; r3 + r4 + r5 have no job: 10.123656789 →
+    /// 10.1237, 57 tokens, 6 calls, 1.6872761315 → 1.687276 a call.
+    @Test func goldenAnswerByUserAndByJob() async throws {
+        try await withKnownTable { _, table in
+            let answer = try await ask(table, Self.range.merging(["aggregation": "job, user"]) { $1 })
+            #expect(answer.status == 200)
+            let expected = [
+                #"{"summary":{"total_cost_usd":10.4237,"total_tokens":357,"total_api_calls":8,"average_cost_per_call":1.302957,"date_range":{"start":"2026-11-02","end":"2026-11-03"},"invalid_items":0,"unpriced_calls":0},"aggregations":{"#,
+                #""by_user":{"u1":{"cost_usd":10.1236,"tokens":57,"api_calls":3,"services":["anthropic","openai"],"models":["claude-3-haiku-20240307","text-embedding-3-small"],"average_cost_per_call":3.374536},"#,
+                #""unknown":{"cost_usd":0.3,"tokens":300,"api_calls":5,"services":["google_places","openai"],"models":["gpt-4o","places_api"],"average_cost_per_call":0.06001}},"#,
+                #""by_job":{"j1":{"cost_usd":0.3,"tokens":300,"api_calls":2,"services":["openai"],"models":["gpt-4o"],"average_cost_per_call":0.15},"#,
+                #""unknown":{"cost_usd":10.1237,"tokens":57,"api_calls":6,"services":["anthropic","google_places","openai"],"models":["claude-3-haiku-20240307","places_api","text-embedding-3-small"],"average_cost_per_call":1.687276}}},"#,
+                #""query":{"service":null,"operation":null,"model":null,"job_id":null,"batch_id":null,"user_id":null,"environment":null,"start_date":"2026-11-02","end_date":"2026-11-03","aggregation":["job","user"]}}"#,
+            ].joined()
+            #expect(answer.body == expected)
+            // The CSV rows do not change with the levels asked for.
+            let csv = try await askRaw(table, Self.range.merging(["aggregation": "user,job", "format": "csv"]) { $1 })
+            let plain = try await askRaw(table, Self.range.merging(["format": "csv"]) { $1 })
+            #expect(csv.status == 200)
+            #expect(csv.body == plain.body)
+        }
+    }
+
     /// `format=csv`: the golden rows of the known table (one per day × service × model ×
     /// operation, hours merged: r1 + r2 are 0.1 + 0.2 = 0.3, 60 + 40 + 200 = 300 tokens, 2 calls),
     /// with exact costs that add up to the JSON total: 0.3 + 10.123456789 + 0.00005 + 0.00015 =
@@ -210,7 +238,7 @@ import Testing
             return item
         }
         try await withKnownTable(big) { client, table in
-            let query = try UsageQuery.parse(Self.range.merging(["aggregation": "day,service,model,operation,hour"]) { $1 }.map { (name: $0.key, values: [$0.value]) },
+            let query = try UsageQuery.parse(Self.range.merging(["aggregation": "day,service,model,operation,hour,user,job"]) { $1 }.map { (name: $0.key, values: [$0.value]) },
                                              today: CivilDate(year: 2026, month: 12, day: 1))
             var reports: [String] = []
             var pageCounts: [Int] = []
@@ -253,12 +281,15 @@ import Testing
                                             usage: TokenUsage(inputTokens: Int.random(in: 0...5000, using: &generator), outputTokens: Int.random(in: 0...900, using: &generator)))
                 metric.timestamp = UTCTimestamp(year: 2026, month: 11, day: day, hour: hour, minute: index % 60)
                 metric.requestId = "law-\(index)"
+                metric.userId = [nil, "alice", "bob"][Int.random(in: 0..<3, using: &generator)]
+                metric.jobId = [nil, "nightly", "backfill"][Int.random(in: 0..<3, using: &generator)]
                 let stored = try #require(tracker.record(metric))
                 local.add(try MetricItemCodec.item(for: stored))
             }
             await tracker.shutdown()
-            let answer = try await ask(table, ["start_date": "2026-11-01", "end_date": "2026-11-07", "aggregation": "day,service,model,operation,hour"])
-            let query = try UsageQuery.parse([("start_date", ["2026-11-01"]), ("end_date", ["2026-11-07"]), ("aggregation", ["day,service,model,operation,hour"])],
+            let levels = "day,service,model,operation,hour,user,job"
+            let answer = try await ask(table, ["start_date": "2026-11-01", "end_date": "2026-11-07", "aggregation": levels])
+            let query = try UsageQuery.parse([("start_date", ["2026-11-01"]), ("end_date", ["2026-11-07"]), ("aggregation", [levels])],
                                              today: CivilDate(year: 2026, month: 12, day: 1))
             #expect(answer.body == local.report(start: query.start, end: query.end, query: query.echo).serialized())
             #expect(answer.json?["summary"]?["total_api_calls"]?.intValue == 200)

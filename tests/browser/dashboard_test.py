@@ -521,6 +521,46 @@ def check_bars(snap, truth, start, end):
     ok(f"the bars' data-cost add up to {total}, which rounds to total_cost_usd {rounded_total}")
 
 
+def table_js(wrap_id):
+    """The rows of a dashboard table: name, exact cost, cells; its state and sorted column."""
+    return (
+        "(() => { const w = document.getElementById(" + json.dumps(wrap_id) + ");"
+        " if (!w) return null;"
+        " const sorted = w.querySelector('th[aria-sort]');"
+        " return {state: w.getAttribute('data-state'),"
+        "  sortKey: sorted ? sorted.getAttribute('data-key') : null,"
+        "  sort: sorted ? sorted.getAttribute('aria-sort') : null,"
+        "  rows: Array.from(w.querySelectorAll('tbody tr')).map(tr => ({"
+        "   name: tr.getAttribute('data-name'), cost: tr.getAttribute('data-cost'),"
+        "   cells: Array.from(tr.children).map(c => c.textContent.trim()),"
+        "   link: !!tr.querySelector('th button')}))}; })()"
+    )
+
+
+def check_groups_table(browser, wrap_id, groups, what):
+    """The table shows every group of the API's answer (at most 50), by cost, descending.
+
+    The API rounds each group's cost to 4 places; the row's data-cost is that figure exactly,
+    its text that figure to the cent. `unknown` (calls without a value) has no filter link.
+    """
+    snap = browser.evaluate(table_js(wrap_id))
+    if snap is None:
+        raise Failure(f"#{wrap_id}: no such element")
+    expected = sorted(groups.items(), key=lambda g: (-Decimal(str(g[1]["cost_usd"])), g[0]))[:50]
+    names = [row["name"] for row in snap["rows"]]
+    expect_equal(names, [name for name, _ in expected], f"{what}: the rows, by cost descending")
+    for row, (name, group) in zip(snap["rows"], expected):
+        cost = Decimal(str(group["cost_usd"]))
+        expect_equal(Decimal(row["cost"]), cost, f"{what}: data-cost of {name}")
+        expect_equal(row["cells"][1], dollars(cost), f"{what}: the cost shown for {name}")
+        expect_equal(row["cells"][3], grouped(group["api_calls"]), f"{what}: the calls shown for {name}")
+        expect_equal(row["link"], name != "unknown",
+                     f"{what}: whether {name} is a filter link (all but unknown are)")
+    expect_equal((snap["sortKey"], snap["sort"]), ("cost", "descending"), f"{what}: the sorted column")
+    ok(f"{what}: {len(names)} rows equal the API's groups, to the cent, by cost descending")
+    return snap
+
+
 def pick_day(bars):
     """2026-11-10, or the first day with a cost if that one cost nothing."""
     costs = {bar["date"]: Decimal(bar["cost"]) for bar in bars}
@@ -554,6 +594,9 @@ def run(args, cleanups, context):
     run_ai_usage(binary, "seed", "--table", table, "--start", START, "--days", "30",
                  "--per-day", "40", "--seed", "7")
     ok(f"seeded {table}: 30 days from {START}, 40 calls a day, seed 7")
+    run_ai_usage(binary, "budget", "set", "global", "--period", "monthly", "--limit", "50",
+                 "--thresholds", "50,90:critical", "--table", table)
+    ok("set a monthly global budget of $50 (thresholds 50% and 90%)")
 
     # 2. The API on a free port.
     server = context["server"] = Server(binary, table, work_dir)
@@ -602,6 +645,67 @@ def run(args, cleanups, context):
     label = snap["rangeLabel"]
     expect(label is not None and label["text"], f"#range-label shows the range ({label and label['text']!r})",
            f"got {label!r}")
+    by_user = get_json(f"{base}/ai_usage?start_date={START}&end_date={END}&aggregation=user")["aggregations"]["by_user"]
+    check_groups_table(browser, "users", by_user, "Top users")
+    by_job = get_json(f"{base}/ai_usage?start_date={START}&end_date={END}&aggregation=job")["aggregations"]["by_job"]
+    wait_until(browser, "(() => { const w = document.getElementById('jobs');"
+                        " return !!w && w.getAttribute('data-state') === 'ready'; })()",
+               "#jobs data-state 'ready'")
+    jobs = check_groups_table(browser, "jobs", by_job, "Top jobs")
+    if len(by_job) < 3:
+        raise Failure(f"the seeded table should have several jobs, the API found {sorted(by_job)}")
+
+    # A column header sorts: Calls, descending on the first click, ascending on the second.
+    for order in ("descending", "ascending"):
+        browser.evaluate("document.querySelector('#users th[data-key=\"calls\"] button').click()")
+        sorted_users = browser.evaluate(table_js("users"))
+        expect_equal((sorted_users["sortKey"], sorted_users["sort"]), ("calls", order),
+                     f"Top users after a click on Calls ({order})")
+        calls = [int(by_user[row["name"]]["api_calls"]) for row in sorted_users["rows"]]
+        expect_equal(calls, sorted(calls, reverse=order == "descending"), f"Top users' calls, {order}")
+    browser.evaluate("document.querySelector('#users th[data-key=\"cost\"] button').click()")
+    check_groups_table(browser, "users", by_user, "Top users, sorted by Cost again")
+    ok("a click on the Calls header sorts Top users by calls, a second reverses, Cost sorts back")
+
+    # Budgets: the one set above, its spend against its limit as GET /ai_usage/budgets has it.
+    budgets = get_json(f"{base}/ai_usage/budgets")
+    wait_until(browser, "(() => { const s = document.getElementById('budgets-section');"
+                        " return !!s && !s.hidden && s.querySelectorAll('.budget').length > 0; })()",
+               "the Budgets section")
+    shown = browser.evaluate("Array.from(document.querySelectorAll('#budgets .budget')).map(b => ({"
+                             " text: b.textContent.replace(/\\s+/g, ' ').trim(),"
+                             " marks: b.querySelectorAll('svg line.mark').length}))")
+    expect_equal(len(shown), len(budgets["status"]), "budgets shown, one per subject of GET /ai_usage/budgets")
+    for entry, budget in zip(budgets["status"], shown):
+        spend, limit = Decimal(str(entry["spend_usd"])), Decimal(str(entry["limit_usd"]))
+        expected_text = f"{dollars(spend)} of {dollars(limit)} ({entry['percent']}%)"
+        expect(expected_text in budget["text"], f"the budget {entry['budget']} reads {expected_text!r}",
+               f"expected {expected_text!r} in {budget['text']!r}")
+        expect_equal(budget["marks"], 2, f"threshold marks on the budget {entry['budget']} (50%, 90%)")
+
+    # Download CSV saves exactly what GET /ai_usage?format=csv answers for the view.
+    downloads = os.path.join(work_dir, "downloads")
+    os.makedirs(downloads)
+    try:
+        browser.send("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": downloads})
+    except CDPError:
+        browser.send("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": downloads})
+    browser.evaluate("document.getElementById('download-csv').click()")
+    deadline = time.monotonic() + TIMEOUT
+    saved = []
+    while time.monotonic() < deadline:
+        browser.drain(0.2)
+        saved = [f for f in os.listdir(downloads) if not f.endswith(".crdownload")]
+        if saved:
+            break
+    expected_name = f"ai-usage-{START}-{END}.csv"
+    expect_equal(saved, [expected_name], "the file Download CSV saved")
+    status, _, csv_truth = http_get(f"{base}/ai_usage?start_date={START}&end_date={END}&format=csv")
+    with open(os.path.join(downloads, expected_name), encoding="utf-8", newline="") as f:
+        downloaded = f.read()
+    expect(status == 200 and downloaded == csv_truth,
+           f"the download is GET /ai_usage?format=csv byte for byte ({len(downloaded)} bytes)",
+           f"status {status}; {len(downloaded)} bytes saved, {len(csv_truth)} answered")
     audit.check(f"{START}..{END} at 1280x900")
 
     # 6. Screenshots: desktop, then 375 px wide without horizontal scrolling.
@@ -647,6 +751,31 @@ def run(args, cleanups, context):
     expect_equal(len(snap["bars"]), 1, f"number of day bars for {day}")
     check_totals(snap, day_truth["summary"], day)
     audit.check(f"the click on {day}")
+
+    # A click on a job in Top jobs filters the view to that job.
+    browser.navigate(f"{dashboard}?start_date={START}&end_date={END}")
+    expect_equal(wait_settled(browser, f"{START}..{END} for the job click"), "ready",
+                 f"#status data-state for {START}..{END} before the job click")
+    wait_until(browser, "(() => { const w = document.getElementById('jobs');"
+                        " return !!w && w.getAttribute('data-state') === 'ready'; })()",
+               "#jobs data-state 'ready' before the job click")
+    job = next(row["name"] for row in jobs["rows"] if row["name"] != "unknown")
+    job_truth = get_json(f"{base}/ai_usage?start_date={START}&end_date={END}&job_id={urllib.parse.quote(job)}")
+    browser.evaluate(click_js(f'#jobs tbody tr[data-name="{job}"] th button'))
+    wait_until(
+        browser,
+        "(() => { const q = new URLSearchParams(location.search);"
+        " const s = document.getElementById('status'); const w = document.getElementById('jobs');"
+        f" return q.get('job_id') === {json.dumps(job)} && !!s && s.getAttribute('data-state') === 'ready'"
+        " && !!w && w.getAttribute('data-state') === 'ready'; })()",
+        f"the view of job {job} after a click on it",
+    )
+    snap = snapshot(browser)
+    check_totals(snap, job_truth["summary"], f"job {job}")
+    only = browser.evaluate(table_js("jobs"))
+    expect_equal([row["name"] for row in only["rows"]], [job], f"Top jobs when filtered to {job}")
+    expect_equal(browser.evaluate("document.getElementById('job').value"), job, "the Job field after the click")
+    audit.check(f"the click on job {job}")
 
     # 8. A range without calls: the empty state.
     empty_start, empty_end = "2025-01-01", "2025-01-02"

@@ -59,6 +59,10 @@ extension DashboardPage {
       <section aria-labelledby="models-title"><h2 id="models-title">Top models</h2><div class="table-wrap" id="models"></div></section>
       <section aria-labelledby="operations-title"><h2 id="operations-title">Operations</h2><div class="table-wrap" id="operations"></div></section>
       <section aria-labelledby="services-title"><h2 id="services-title">Services</h2><div class="table-wrap" id="services"></div></section>
+      <section aria-labelledby="users-title"><h2 id="users-title">Top users</h2><div class="table-wrap" id="users"></div></section>
+      <section aria-labelledby="jobs-title"><h2 id="jobs-title">Top jobs</h2>
+        <p class="muted">Read from every call of the range: jobs are not in the daily rollups.</p>
+        <div class="table-wrap" id="jobs" data-state="loading"></div></section>
     </div>
     <section id="budgets-section" aria-labelledby="budgets-title" hidden>
       <h2 id="budgets-title">Budgets</h2>

@@ -183,8 +183,12 @@ extension DashboardPage {
     syncControls();
     setStatus("loading", "Loading…");
     try {
+      // Jobs are not in the daily rollups: their table reads every call of the range, so it
+      // loads on its own and never holds up the rest of the view.
+      const jobs = get(query(state, { aggregation: "job" }));
+      jobs.catch(() => {});
       const [json, csv] = await Promise.all([
-        get(query(state, { aggregation: "day,service,model,operation,hour" })),
+        get(query(state, { aggregation: "day,service,model,operation,hour,user" })),
         get(query(state, { format: "csv" })),
       ]);
       if (mine !== generation) return;
@@ -200,6 +204,7 @@ extension DashboardPage {
         $("content").hidden = false;
         setStatus("ready", `Showing ${state.start_date} to ${state.end_date}.`);
       }
+      loadJobs(mine, jobs, dec(report.summary.total_cost_usd));
       loadBudgets(mine);
     } catch (error) {
       if (mine !== generation) return;
@@ -231,7 +236,7 @@ extension DashboardPage {
     fillServices(Object.keys(report.aggregations.by_service || {}));
     renderChart(rows);
     renderHeat(report.aggregations.by_hour || {});
-    renderTables(rows, total);
+    renderTables(rows, total, report.aggregations.by_user);
   }
 
   function fillServices(found) {
@@ -348,14 +353,36 @@ extension DashboardPage {
     }
     return [...map.values()];
   }
-  function renderTables(rows, total) {
-    table("models", "Top models", groupBy(rows, "model"), "model", true, total);
-    table("operations", "Operations", groupBy(rows, "operation"), "operation", false, total);
-    table("services", "Services", groupBy(rows, "service"), "service", false, total);
+  // The groups of a `by_user` or `by_job` answer (costs rounded by the API to 4 places).
+  function fromAnswer(groups) {
+    return Object.entries(groups || {}).map(([name, g]) => ({
+      name, service: (g.services || []).join(", "), cost: dec(g.cost_usd), calls: BigInt(g.api_calls), tokens: BigInt(g.tokens),
+    }));
   }
-  function table(id, caption, groups, filter, withService, total) {
+  function renderTables(rows, total, byUser) {
+    table("models", "Top models", groupBy(rows, "model"), "model", "Model", true, total);
+    table("operations", "Operations", groupBy(rows, "operation"), "operation", "Operation", false, total);
+    table("services", "Services", groupBy(rows, "service"), "service", "Service", false, total);
+    table("users", "Top users", fromAnswer(byUser), "user_id", "User", false, total);
+  }
+  async function loadJobs(mine, pending, total) {
+    const wrap = $("jobs");
+    wrap.dataset.state = "loading";
+    wrap.replaceChildren(el("p", { class: "muted", text: "Loading jobs…" }));
+    try {
+      const answer = parseJSON((await pending).text);
+      if (mine !== generation) return;
+      table("jobs", "Top jobs", fromAnswer(answer.aggregations.by_job), "job_id", "Job", false, total);
+      wrap.dataset.state = "ready";
+    } catch (error) {
+      if (mine !== generation) return;
+      wrap.dataset.state = "error";
+      wrap.replaceChildren(el("p", { class: "error", text: error instanceof APIError ? error.message : "Something went wrong: " + error }));
+    }
+  }
+  function table(id, caption, groups, filter, label, withService, total) {
     const columns = [
-      { key: "name", label: filter[0].toUpperCase() + filter.slice(1), num: false },
+      { key: "name", label, num: false },
       ...(withService ? [{ key: "service", label: "Service", num: false }] : []),
       { key: "cost", label: "Cost", num: true }, { key: "share", label: "Share", num: true },
       { key: "calls", label: "Calls", num: true }, { key: "tokens", label: "Tokens", num: true },
@@ -383,9 +410,12 @@ extension DashboardPage {
       const body = el("tbody");
       for (const g of [...groups].sort(compare).slice(0, 50)) {
         const share = total.v === 0n ? "0.0" : roundText({ v: align(g.cost, total)[0] * 1000n / align(g.cost, total)[1], s: 1 }, 1);
-        body.append(el("tr", {},
-          el("th", { scope: "row" }, el("button", { type: "button", class: "link", text: g.name, title: `Show only ${filter} ${g.name}`,
-            onclick: () => drill({ [filter]: g.name }) })),
+        // `unknown` gathers the calls without a value: there is nothing to filter to.
+        const name = g.name === "unknown" ? el("span", { class: "muted", text: "unknown", title: `Calls without a ${label.toLowerCase()}` })
+          : el("button", { type: "button", class: "link", text: g.name, title: `Show only ${label.toLowerCase()} ${g.name}`,
+            onclick: () => drill({ [filter]: g.name }) });
+        body.append(el("tr", { "data-name": g.name, "data-cost": exactText(g.cost) },
+          el("th", { scope: "row" }, name),
           ...(withService ? [el("td", { text: g.service })] : []),
           el("td", { class: "num", text: money(g.cost), title: "$" + exactText(g.cost) }),
           el("td", { class: "num", text: share + "%" }),

@@ -41,6 +41,7 @@ button.link { border: 0; background: none; color: var(--accent); padding: 0; min
 details { font-size: 0.9rem; }
 #status { margin: 12px 0; padding: 10px 12px; border-radius: 6px; background: var(--panel); }
 #status[data-state="error"] { background: var(--error-bg); color: var(--error-fg); font-weight: 600; }
+p.error { background: var(--error-bg); color: var(--error-fg); font-weight: 600; padding: 8px 12px; border-radius: 6px; }
 #status[data-state="ready"] { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
 .totals { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 12px; margin: 0; }
 .totals div { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; }
@@ -62,7 +63,7 @@ svg .hit { fill: transparent; }
 .legend li { display: flex; align-items: center; gap: 6px; }
 .swatch { width: 12px; height: 12px; border-radius: 3px; display: inline-block; }
 .heat .cell { stroke: var(--line); }
-.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 0 24px; }
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 440px), 1fr)); gap: 0 24px; }
 .table-wrap { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: 0.9rem; font-variant-numeric: tabular-nums; }
 caption { text-align: left; font-weight: 600; padding: 4px 0; }

@@ -2,8 +2,11 @@ import AIUsage
 /// One way `GET /ai_usage` can break the usage down: the `aggregation` parameter's values.
 ///
 /// `allCases` is the canonical order, the order in which a report writes its `aggregations`
-/// (`by_day`, `by_service`, `by_model`, `by_operation`, `by_hour`), whatever order they were
-/// asked for in.
+/// (`by_day`, `by_service`, `by_model`, `by_operation`, `by_hour`, `by_user`, `by_job`),
+/// whatever order they were asked for in.
+///
+/// `user` is a rollup dimension (the fine groups keep it); `job` is not, so a query that asks
+/// for `by_job` reads raw items for its whole range, as a `job_id` filter does.
 public enum AggregationLevel: String, CaseIterable, Sendable {
     /// By calendar day (`date`, `YYYY-MM-DD`): `by_day`.
     case day
@@ -15,6 +18,10 @@ public enum AggregationLevel: String, CaseIterable, Sendable {
     case operation
     /// By hour of the day (`00` … `23`): `by_hour`.
     case hour
+    /// By user (`user_id`, else `userId`): `by_user`.
+    case user
+    /// By job (`job_id`, else `jobId`): `by_job`. Read from raw items only.
+    case job
 
     /// The key of this level's object in a report's `aggregations`: `by_day`, `by_service`, ….
     public var reportKey: String {
@@ -24,6 +31,8 @@ public enum AggregationLevel: String, CaseIterable, Sendable {
         case .model: "by_model"
         case .operation: "by_operation"
         case .hour: "by_hour"
+        case .user: "by_user"
+        case .job: "by_job"
         }
     }
 

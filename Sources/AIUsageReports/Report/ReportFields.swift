@@ -30,7 +30,7 @@ struct ReportFields {
     var userIdCamel: WireAttribute?
     var serviceIndexKey: WireAttribute?
     var error: WireAttribute?
-    // Job ids (a job prefix's spend per job).
+    // Job ids (a job prefix's spend per job, `by_job`).
     var jobId: WireAttribute?
     var jobIdCamel: WireAttribute?
 
@@ -270,6 +270,16 @@ struct ReportFields {
         return withBytes(span, item) { aggregate.nameId($0) }
     }
 
+    /// The id of a context attribute: the snake one when it is a non-empty `S`, else the camel
+    /// one (`unknown` when neither is), as `UsageRow(item:)` reads `user_id` and `job_id`.
+    @inline(__always)
+    static func contextId(_ snake: WireAttribute?, _ camel: WireAttribute?, _ item: WireItem, _ aggregate: inout UsageAggregate) -> Int32 {
+        if let snake, snake.type == .s, let span = snake.text, span.count > 0 {
+            return withBytes(span, item) { aggregate.nameId($0) }
+        }
+        return nameId(camel, item, &aggregate)
+    }
+
     // MARK: - Folding
 
     /// Folds the item into `aggregate`, as `aggregate.add(item)` would.
@@ -284,7 +294,9 @@ struct ReportFields {
                 date: date, hour: hourId(item),
                 service: Self.nameId(service, item, &aggregate),
                 model: Self.nameId(model, item, &aggregate),
-                operation: Self.nameId(operation, item, &aggregate)
+                operation: Self.nameId(operation, item, &aggregate),
+                user: aggregate.keepsUsers ? Self.contextId(userId, userIdCamel, item, &aggregate) : NameTable.unknown,
+                job: aggregate.keepsJobs ? Self.contextId(jobId, jobIdCamel, item, &aggregate) : NameTable.unknown
             )
             aggregate.add(key, cost: cost, tokens: tokens, calls: calls, items: 1, unpriced: isUnpriced(item) ? calls : 0)
         }
@@ -305,7 +317,8 @@ struct ReportFields {
             return .success(UsageRow(
                 date: date, hour: hour == UsageAggregate.noHour ? nil : UsageAggregate.hourNames[Int(hour)],
                 service: name(service), model: name(model), operation: name(operation),
-                cost: cost, tokens: tokens, apiCalls: calls, isUnpriced: isUnpriced(item)
+                cost: cost, tokens: tokens, apiCalls: calls, isUnpriced: isUnpriced(item),
+                userId: name(userId) ?? name(userIdCamel), jobId: name(jobId) ?? name(jobIdCamel)
             ))
         }
     }

@@ -9,8 +9,8 @@ extension UsageAggregate {
     /// with items, sorted by those names in byte order.
     ///
     /// `cost_usd` is the **exact** unrounded sum, so the column adds up to the exact total (the
-    /// JSON answer's `total_cost_usd` is that total rounded half-even to 4 places). Hours are
-    /// merged; a row's `unpriced_calls` counts its calls without a price. The rows are the same
+    /// JSON answer's `total_cost_usd` is that total rounded half-even to 4 places). Hours, users
+    /// and jobs are merged; a row's `unpriced_calls` counts its calls without a price. The rows are the same
     /// whatever `aggregation` asked for. An aggregate that keeps no level has no rows.
     public var csv: String {
         var writer = CSVWriter(header: Self.csvColumns)
@@ -29,10 +29,12 @@ extension UsageAggregate {
                 sums.cost.description, String(sums.tokens), String(sums.calls), String(sums.unpriced),
             ])
         }
-        // `orderedCells` sorts by the four names, then by hour: a row's hours are adjacent.
+        // `orderedCells` sorts by the four names, then by hour, user and job: a row's cells are adjacent.
         for (key, sums) in orderedCells {
             var row = key
             row.hour = Self.noHour
+            row.user = NameTable.unknown
+            row.job = NameTable.unknown
             if var current = pending, current.key == row {
                 current.sums.add(sums.cost, sums.tokens, sums.calls, sums.unpriced)
                 pending = current

@@ -4,8 +4,8 @@ import DynamoDB
 /// Usage sums over a stream of items: the totals, and groups for the requested levels only.
 ///
 /// Streaming: items are folded in one at a time (`add(_:)`) and dropped; memory grows with the
-/// number of distinct cells (day × hour × service × model × operation), never with the number of
-/// items. Mergeable: aggregates of any split of the items (day segments folded in parallel, pages
+/// number of distinct cells (day × hour × service × model × operation, and the user and the job
+/// when those levels are kept), never with the number of items. Mergeable: aggregates of any split of the items (day segments folded in parallel, pages
 /// of any size, rollups) merge (`merge(_:)`) into exactly the aggregate of all of them, in any
 /// order, because every sum is exact while it fits 38 significant digits (a trillion dollars
 /// with 26 fraction digits). Past that, `ExactDecimal` addition rounds half-even and the order
@@ -95,14 +95,28 @@ public struct UsageAggregate: Sendable {
         var unpriced = 0
     }
 
-    /// The finest grouping every level is read from: day × hour × service × model × operation,
-    /// as ids of `names` (`hour` is 0 … 23, or 24 for none).
+    /// One group of `by_user` or `by_job`.
+    struct ContextGroup: Sendable, Sums {
+        var cost: ExactDecimal = .zero
+        var tokens = 0
+        var calls = 0
+        var unpriced = 0
+        var services: Set<ReportKey> = []
+        var models: Set<ReportKey> = []
+    }
+
+    /// The finest grouping every level is read from: day × hour × service × model × operation
+    /// × user × job, as ids of `names` (`hour` is 0 … 23, or 24 for none). `user` and `job` are
+    /// `unknown` unless their level is kept, so that they never multiply the cells of a report
+    /// that does not show them.
     struct CellKey: Hashable, Sendable {
         var date: Int32
         var hour: Int32
         var service: Int32
         var model: Int32
         var operation: Int32
+        var user: Int32 = NameTable.unknown
+        var job: Int32 = NameTable.unknown
     }
 
     /// A cell's sums (its cost a running `DecimalSum`: normalised only when read).
@@ -128,6 +142,9 @@ public struct UsageAggregate: Sendable {
 
     /// Whether any level is kept (without one, only the totals are).
     private let keepsCells: Bool
+    /// Whether cells are kept per user (`by_user`) and per job (`by_job`).
+    let keepsUsers: Bool
+    let keepsJobs: Bool
     /// Interned names of days, services, models and operations.
     private(set) var names = NameTable()
     /// Sums per cell; memory grows with the distinct cells, never with the items.
@@ -143,6 +160,8 @@ public struct UsageAggregate: Sendable {
     public init(levels: [AggregationLevel]) {
         self.levels = AggregationLevel.deduplicated(levels)
         keepsCells = !levels.isEmpty
+        keepsUsers = levels.contains(.user)
+        keepsJobs = levels.contains(.job)
     }
 
     /// Folds in one item of either generation; an item that cannot be read is counted in
@@ -170,7 +189,9 @@ public struct UsageAggregate: Sendable {
         guard keepsCells else { return }
         let key = CellKey(
             date: names.id(row.date), hour: Self.hourId(row.hour),
-            service: names.id(row.service), model: names.id(row.model), operation: names.id(row.operation)
+            service: names.id(row.service), model: names.id(row.model), operation: names.id(row.operation),
+            user: keepsUsers ? names.id(row.userId) : NameTable.unknown,
+            job: keepsJobs ? names.id(row.jobId) : NameTable.unknown
         )
         cells[key, default: CellSums()].add(row.cost, row.tokens, row.apiCalls, unpriced)
     }
@@ -276,7 +297,8 @@ public struct UsageAggregate: Sendable {
         for (key, theirs) in other.cells {
             let mine = CellKey(
                 date: translated[Int(key.date)], hour: key.hour, service: translated[Int(key.service)],
-                model: translated[Int(key.model)], operation: translated[Int(key.operation)]
+                model: translated[Int(key.model)], operation: translated[Int(key.operation)],
+                user: translated[Int(key.user)], job: translated[Int(key.job)]
             )
             cells[mine, default: CellSums()].add(theirs.cost, theirs.tokens, theirs.calls, theirs.unpriced)
         }
@@ -284,7 +306,8 @@ public struct UsageAggregate: Sendable {
 
     // MARK: - Levels from cells
 
-    /// The cells sorted by their names in byte order, then by hour: the order in which every
+    /// The cells sorted by their names in byte order, then by hour, user and job (so the cells
+    /// of one day × service × model × operation are adjacent): the order in which every
     /// level adds a group's cells, so that a report never depends on hashing. (Sums are exact
     /// while they fit 38 significant digits, and then the order does not matter; past that,
     /// addition rounds, and this order keeps the answer reproducible.)
@@ -298,7 +321,9 @@ public struct UsageAggregate: Sendable {
             if x.service != y.service { return rank[Int(x.service)] < rank[Int(y.service)] }
             if x.model != y.model { return rank[Int(x.model)] < rank[Int(y.model)] }
             if x.operation != y.operation { return rank[Int(x.operation)] < rank[Int(y.operation)] }
-            return x.hour < y.hour
+            if x.hour != y.hour { return x.hour < y.hour }
+            if x.user != y.user { return rank[Int(x.user)] < rank[Int(y.user)] }
+            return rank[Int(x.job)] < rank[Int(y.job)]
         }
     }
 
@@ -367,6 +392,22 @@ public struct UsageAggregate: Sendable {
         return groups
     }
 
+    /// `by_user` (`user`) or `by_job` (`job`), from the cells.
+    func byContext(_ level: AggregationLevel, _ ordered: [(key: CellKey, value: CellSums)]) -> [ReportKey: ContextGroup] {
+        precondition(level == .user || level == .job, "byContext reads the user or job level, not \(level)")
+        var groups: [ReportKey: ContextGroup] = [:]
+        guard levels.contains(level) else { return groups }
+        for (key, sums) in ordered {
+            let name = names[level == .user ? key.user : key.job]
+            Self.update(&groups[ReportKey(name), default: ContextGroup()]) { group in
+                Self.add(sums, to: &group)
+                group.services.insert(ReportKey(names[key.service]))
+                group.models.insert(ReportKey(names[key.model]))
+            }
+        }
+        return groups
+    }
+
     /// The id of an hour name (`00` … `23`), or `noHour`.
     static func hourId(_ hour: String?) -> Int32 {
         guard let hour, hour.utf8.count == 2, let value = Int32(hour), (0..<24).contains(value) else { return noHour }
@@ -414,6 +455,7 @@ public struct UsageAggregate: Sendable {
         case .model: result = totals(byModel(ordered))
         case .operation: result = totals(byOperation(ordered))
         case .hour: result = totals(byHour(ordered))
+        case .user, .job: result = totals(byContext(level, ordered))
         }
         result.sort { ReportKey.precedes($0.key, $1.key) }
         return result

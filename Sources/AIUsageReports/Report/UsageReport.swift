@@ -14,7 +14,8 @@ extension UsageAggregate {
     ///   `date_range` (`start`, `end`), `invalid_items`, `unpriced_calls` (the API calls without
     ///   a price, `UsageRow.isUnpriced`, so a total is never silently short);
     /// - `aggregations`: only the kept levels, in canonical order (`by_day`, `by_service`,
-    ///   `by_model`, `by_operation`, `by_hour`), each keyed in byte order, every list sorted;
+    ///   `by_model`, `by_operation`, `by_hour`, `by_user`, `by_job`), each keyed in byte order,
+    ///   every list sorted;
     /// - `query`: `query` as given.
     ///
     /// Rounding happens here, once, half-even: every `cost_usd` to 4 places,
@@ -22,7 +23,8 @@ extension UsageAggregate {
     /// average over 0 calls is 0. Every number is exact decimal text; none passes through `Double`.
     ///
     /// The shape is the original system's, pinned member for member, with two members added at
-    /// the end of the summary (`invalid_items`, `unpriced_calls`); its groups are the original's
+    /// the end of the summary (`invalid_items`, `unpriced_calls`) and two levels of our own
+    /// (`by_user`, `by_job`); the original's groups are the original's
     /// (the scoped report's groups also count `unpriced_calls`, through
     /// `report(start:end:query:unpricedCalls:)`).
     public func report(start: CivilDate, end: CivilDate, query: JSONValue) -> JSONValue {
@@ -98,6 +100,17 @@ extension UsageAggregate {
                     counted([
                         .init(key: "cost_usd", value: cost(group.cost)),
                         .init(key: "api_calls", value: .number(group.calls)),
+                    ], group.unpriced)
+                }
+            case .user, .job:
+                groups = members(byContext(level, ordered)) { group in
+                    counted([
+                        .init(key: "cost_usd", value: cost(group.cost)),
+                        .init(key: "tokens", value: .number(group.tokens)),
+                        .init(key: "api_calls", value: .number(group.calls)),
+                        .init(key: "services", value: list(group.services)),
+                        .init(key: "models", value: list(group.models)),
+                        .init(key: "average_cost_per_call", value: average(group.cost, over: group.calls, scale: UsageAggregate.averageCostScale)),
                     ], group.unpriced)
                 }
             }

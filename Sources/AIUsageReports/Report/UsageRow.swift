@@ -11,6 +11,8 @@ import DynamoDB
 /// | `cost` | `cost_usd`, `costUSD` | 0 |
 /// | `tokens` | `total_tokens`, `totalTokens`; else `input_tokens` + `output_tokens` (either generation, a missing side 0) | 0 |
 /// | `apiCalls` | `api_calls`, `apiCalls` | 1 |
+/// | `userId` | `user_id`, `userId` | `nil` |
+/// | `jobId` | `job_id`, `jobId` | `nil` |
 /// | `isUnpriced` | `true` when the item has no cost (`cost_usd` and `costUSD` absent or `NULL`) and no `error` (a non-empty `S`) | — |
 ///
 /// A string dimension that is empty, `NULL` or not an `S` counts as absent and is grouped under
@@ -38,6 +40,10 @@ public struct UsageRow: Sendable, Hashable {
     /// was not billed). Its `apiCalls` count in `UsageAggregate.unpricedCalls`; its cost is 0 in
     /// every sum, so the sums are short by its unknown price.
     public var isUnpriced: Bool
+    /// The user the call was made for; `nil` when absent or empty.
+    public var userId: String?
+    /// The job the call was made in; `nil` when absent or empty.
+    public var jobId: String?
 
     /// A row from its fields (for tests and callers that have them already). `UsageAggregate`
     /// refuses a row with a negative cost, token or call count.
@@ -50,7 +56,9 @@ public struct UsageRow: Sendable, Hashable {
         cost: ExactDecimal = .zero,
         tokens: Int = 0,
         apiCalls: Int = 1,
-        isUnpriced: Bool = false
+        isUnpriced: Bool = false,
+        userId: String? = nil,
+        jobId: String? = nil
     ) {
         self.date = date
         self.hour = hour
@@ -61,6 +69,8 @@ public struct UsageRow: Sendable, Hashable {
         self.tokens = tokens
         self.apiCalls = apiCalls
         self.isUnpriced = isUnpriced
+        self.userId = userId
+        self.jobId = jobId
     }
 
     /// Why an item (or row) cannot be counted: which attribute, what it held, and what is wrong.
@@ -105,6 +115,8 @@ public struct UsageRow: Sendable, Hashable {
         service = Self.string(item["service"])
         model = Self.string(item["model"])
         operation = Self.string(item["operation"])
+        userId = Self.string(item["user_id"]) ?? Self.string(item["userId"])
+        jobId = Self.string(item["job_id"]) ?? Self.string(item["jobId"])
 
         if let (name, value) = Self.number(item, "cost_usd", "costUSD") {
             guard case .n(let text) = value else {

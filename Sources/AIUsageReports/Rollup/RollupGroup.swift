@@ -111,14 +111,15 @@ public struct RollupGroup: Sendable, Hashable {
         return true
     }
 
-    /// Whether rollups can answer `query`: no job, job prefix or batch filter.
+    /// Whether rollups can answer `query`: no job, job prefix or batch filter, and no `by_job`.
     public static func canAnswer(_ query: UsageQuery) -> Bool {
-        query.jobId == nil && query.batchId == nil && query.jobIdPrefix == nil
+        query.jobId == nil && query.batchId == nil && query.jobIdPrefix == nil && !query.aggregation.contains(.job)
     }
 
-    /// Whether the summary groups can answer `query`: no environment or user filter either.
+    /// Whether the summary groups can answer `query`: no environment or user filter and no
+    /// `by_user` either (the fine groups keep the user).
     public static func summariesAnswer(_ query: UsageQuery) -> Bool {
-        canAnswer(query) && query.environment == nil && query.userId == nil
+        canAnswer(query) && query.environment == nil && query.userId == nil && !query.aggregation.contains(.user)
     }
 
     /// The key of the summary group this group folds into: the same without environment and user.

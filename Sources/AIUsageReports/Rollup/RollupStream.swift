@@ -184,12 +184,15 @@ struct RollupStream {
         let service = ReportFields.nameId(fields.service, item, &aggregate)
         let model = ReportFields.nameId(fields.model, item, &aggregate)
         let operation = ReportFields.nameId(fields.operation, item, &aggregate)
+        let user = aggregate.keepsUsers ? ReportFields.contextId(fields.userId, fields.userIdCamel, item, &aggregate) : NameTable.unknown
         var day = current!
         current = nil  // the cells grow in place, not in a copy
         let before = day.cells.count
         let wellFormed = ReportFields.withBytes(hoursSpan, item) { bytes in
             RollupFields.parseHours(bytes) { sums in
-                day.cells.append((UsageAggregate.CellKey(date: date, hour: sums.hour, service: service, model: model, operation: operation), sums))
+                day.cells.append((UsageAggregate.CellKey(
+                    date: date, hour: sums.hour, service: service, model: model, operation: operation, user: user
+                ), sums))
             }
         }
         if wellFormed {

@@ -41,8 +41,12 @@ extension UsageQuery {
     /// cost is unpriced only when it did not fail, and a job's or batch's report counts its
     /// failed calls), or for a job prefix the job ids instead (its spend is kept per job).
     /// DynamoDB charges a read by the item's whole size, so `error` adds only its transfer.
+    /// `by_user` and `by_job` add the user and job ids.
     var rawProjection: [String] {
         if jobIdPrefix != nil { return ReportFields.names + ["job_id", "jobId"] }
-        return ReportFields.names + ["error"]
+        var names = ReportFields.names + ["error"]
+        if aggregation.contains(.user) { names += ["user_id", "userId"] }
+        if aggregation.contains(.job) { names += ["job_id", "jobId"] }
+        return names
     }
 }
